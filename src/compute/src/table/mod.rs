@@ -1,0 +1,118 @@
+//! Tables on a compute node: each table's pending writes of the current epoch, sealed into the
+//! state store at every barrier, and scans of a committed epoch.
+//!
+//! Key layout: `table_id | vnode | memcomparable(pk)`; value: value encoding of the non-key
+//! columns (see `tributary_common::encoding`).
+
+mod scan;
+mod writer;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use parking_lot::{Mutex, RwLock};
+use tributary_common::catalog::Table;
+use tributary_common::encoding::table_key_prefix;
+use tributary_storage::StateStore;
+
+pub use scan::scan_table;
+pub use writer::TableWriter;
+
+use crate::error::{ComputeError, ComputeResult};
+use crate::row_id::RowIdGenerator;
+
+pub struct TableManager {
+    store: Arc<dyn StateStore>,
+    tables: RwLock<HashMap<u32, Arc<TableWriter>>>,
+    /// Tombstones of dropped tables, written at the next barrier.
+    dropped: Mutex<Vec<(Bytes, Option<Bytes>)>>,
+    current_epoch: AtomicU64,
+    row_ids: RwLock<Arc<RowIdGenerator>>,
+}
+
+impl TableManager {
+    pub fn new(store: Arc<dyn StateStore>) -> Self {
+        TableManager {
+            store,
+            tables: RwLock::new(HashMap::new()),
+            dropped: Mutex::new(Vec::new()),
+            current_epoch: AtomicU64::new(0),
+            row_ids: RwLock::new(Arc::new(RowIdGenerator::new(0))),
+        }
+    }
+
+    pub fn store(&self) -> &Arc<dyn StateStore> {
+        &self.store
+    }
+
+    /// Row ids embed the worker id, known once the node registered with meta.
+    pub fn set_worker_id(&self, worker_id: u32) {
+        *self.row_ids.write() = Arc::new(RowIdGenerator::new(worker_id));
+    }
+
+    pub fn row_ids(&self) -> Arc<RowIdGenerator> {
+        self.row_ids.read().clone()
+    }
+
+    pub fn current_epoch(&self) -> u64 {
+        self.current_epoch.load(Ordering::Acquire)
+    }
+
+    pub fn create_table(&self, table: &Table) -> ComputeResult<()> {
+        let writer = TableWriter::new(table)?;
+        // Re-creating an existing table (meta replays tables when a node re-registers) keeps
+        // the writer and its pending writes.
+        self.tables.write().entry(table.id).or_insert_with(|| Arc::new(writer));
+        Ok(())
+    }
+
+    pub async fn drop_table(&self, table_id: u32) -> ComputeResult<()> {
+        if self.tables.write().remove(&table_id).is_none() {
+            return Ok(());
+        }
+        let prefix = table_key_prefix(table_id);
+        let mut end = prefix;
+        // Table ids stay below u32::MAX, so the increment cannot overflow.
+        end[3] = end[3].wrapping_add(1);
+        if end[3] == 0 {
+            end = (u32::from_be_bytes(prefix).saturating_add(1)).to_be_bytes();
+        }
+        let range = (
+            std::ops::Bound::Included(Bytes::copy_from_slice(&prefix)),
+            std::ops::Bound::Excluded(Bytes::copy_from_slice(&end)),
+        );
+        let mut iter = self.store.iter(range, u64::MAX).await?;
+        let mut tombstones = Vec::new();
+        while let Some((k, _)) = iter.next().await? {
+            tombstones.push((k, None));
+        }
+        self.dropped.lock().extend(tombstones);
+        Ok(())
+    }
+
+    pub fn table(&self, table_id: u32) -> ComputeResult<Arc<TableWriter>> {
+        self.tables.read().get(&table_id).cloned().ok_or(ComputeError::TableNotFound(table_id))
+    }
+
+    /// Seals `prev_epoch`: every write acknowledged so far goes into the state store at it.
+    pub async fn barrier(&self, prev_epoch: u64, curr_epoch: u64) -> ComputeResult<()> {
+        let writers: Vec<_> = self.tables.read().values().cloned().collect();
+        let mut kvs = std::mem::take(&mut *self.dropped.lock());
+        for w in writers {
+            kvs.extend(w.take_pending());
+        }
+        if !kvs.is_empty() {
+            self.store.ingest_batch(kvs, prev_epoch)?;
+        }
+        self.store.seal_epoch(prev_epoch);
+        self.current_epoch.store(curr_epoch, Ordering::Release);
+        self.store.sync(prev_epoch).await?;
+        Ok(())
+    }
+
+    pub fn commit(&self, epoch: u64) {
+        self.store.commit_epoch(epoch);
+    }
+}

@@ -1,0 +1,48 @@
+//! SQL functions, operators and casts with Postgres semantics that DataFusion lacks, registered
+//! into a DataFusion session (used by batch queries now and streaming expressions later).
+//!
+//! - [`pg`]: scalar and aggregate functions of Postgres/RisingWave (string, math, date/time, arrays).
+//! - [`jsonb`]: the `jsonb` type (held as normalized JSON text in `LargeUtf8`), its operators and functions.
+
+
+use datafusion::execution::session_state::SessionStateBuilder;
+use datafusion::prelude::{SessionConfig, SessionContext};
+
+pub mod jsonb;
+pub mod pg;
+
+/// DataFusion options that make SQL behave as in Postgres/RisingWave.
+pub fn session_config() -> SessionConfig {
+    let mut config = SessionConfig::new()
+        .with_information_schema(false)
+        .with_create_default_catalog_and_schema(true)
+        .with_default_catalog_and_schema("dev", "public");
+    let options = config.options_mut();
+    options.sql_parser.dialect = datafusion::config::Dialect::PostgreSQL;
+    // Varchar must stay `Utf8`: `LargeUtf8` means jsonb here (see tributary_common::types).
+    options.sql_parser.map_string_types_to_utf8view = false;
+    // Postgres types `1.5` as numeric, not double.
+    options.sql_parser.parse_float_as_decimal = true;
+    options.execution.time_zone = Some("+00:00".to_string());
+    config
+}
+
+/// Adds every function, operator and type of this crate to a session being built.
+pub fn install(builder: SessionStateBuilder) -> SessionStateBuilder {
+    jsonb::install(pg::install(builder))
+}
+
+/// A session with [`session_config`] and everything [`install`]ed; for tests and tools.
+pub fn new_context() -> SessionContext {
+    let builder = SessionStateBuilder::new().with_config(session_config()).with_default_features();
+    SessionContext::new_with_state(install(builder).build())
+}
+
+/// Runs one query in a fresh [`new_context`] and returns its result as pretty-printed text.
+#[doc(hidden)]
+pub async fn run_for_test(sql: &str) -> datafusion::error::Result<String> {
+    let ctx = new_context();
+    let batches = ctx.sql(sql).await?.collect().await?;
+    Ok(arrow::util::pretty::pretty_format_batches(&batches)?.to_string())
+}
+

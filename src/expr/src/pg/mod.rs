@@ -1,0 +1,57 @@
+//! Postgres/RisingWave functions, operators and casts that DataFusion lacks or gets wrong.
+//!
+//! Everything is registered by [`install`]: scalar functions (overriding DataFusion's where
+//! its results differ), aggregates, an expression planner for operators, and the analyzer rule
+//! [`PgCastRule`] that gives casts Postgres semantics.
+
+use std::sync::Arc;
+
+use datafusion::execution::session_state::SessionStateBuilder;
+use datafusion::logical_expr::ScalarUDF;
+
+mod agg;
+mod array;
+mod cast;
+mod datetime;
+mod err;
+mod func;
+mod math;
+mod parse;
+mod planner;
+mod string;
+mod text;
+mod types;
+mod tz;
+
+#[cfg(test)]
+mod probe;
+#[cfg(test)]
+pub(crate) mod tests;
+
+pub use cast::{rewrite_plan, PgCastRule};
+pub use planner::PgExprPlanner;
+
+/// Every scalar function of this module (later ones with a DataFusion name replace DataFusion's).
+pub fn scalar_functions() -> Vec<ScalarUDF> {
+    let mut v = vec![cast::pg_cast_udf()];
+    v.extend(string::functions());
+    v.extend(math::functions());
+    v.extend(datetime::functions());
+    v.extend(array::functions());
+    v
+}
+
+pub fn install(mut builder: SessionStateBuilder) -> SessionStateBuilder {
+    builder
+        .scalar_functions()
+        .get_or_insert_with(Vec::new)
+        .extend(scalar_functions().into_iter().map(Arc::new));
+    // Ahead of DataFusion's planners, which would otherwise claim `||` and EXTRACT first.
+    builder.expr_planners().get_or_insert_with(Vec::new).insert(0, Arc::new(PgExprPlanner));
+    builder
+        .aggregate_functions()
+        .get_or_insert_with(Vec::new)
+        .extend(agg::functions().into_iter().map(Arc::new));
+    builder.analyzer_rules().get_or_insert_with(Vec::new).push(Arc::new(PgCastRule));
+    builder
+}

@@ -1,0 +1,219 @@
+//! Frontend errors and their Postgres SQLSTATE codes.
+
+use datafusion::error::DataFusionError;
+use thiserror::Error;
+
+pub type Result<T, E = FrontendError> = std::result::Result<T, E>;
+
+#[derive(Debug, Error)]
+pub enum FrontendError {
+    /// SQL that does not parse (42601).
+    #[error("{0}")]
+    Syntax(String),
+    /// A feature Tributary does not support (0A000).
+    #[error("feature not supported: {0}")]
+    NotSupported(String),
+    /// Any error carrying its own SQLSTATE.
+    #[error("{message}")]
+    Sql { sqlstate: &'static str, message: String },
+    #[error(transparent)]
+    DataFusion(#[from] DataFusionError),
+    #[error(transparent)]
+    Arrow(#[from] arrow::error::ArrowError),
+    #[error("{0}")]
+    Meta(String),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl FrontendError {
+    pub fn sql(sqlstate: &'static str, message: impl Into<String>) -> Self {
+        FrontendError::Sql { sqlstate, message: message.into() }
+    }
+
+    pub fn not_supported(what: impl Into<String>) -> Self {
+        FrontendError::NotSupported(what.into())
+    }
+
+    pub fn undefined_table(name: impl std::fmt::Display) -> Self {
+        Self::sql("42P01", format!("relation \"{name}\" does not exist"))
+    }
+
+    pub fn sqlstate(&self) -> &'static str {
+        match self {
+            FrontendError::Syntax(_) => "42601",
+            FrontendError::NotSupported(_) => "0A000",
+            FrontendError::Sql { sqlstate, .. } => sqlstate,
+            FrontendError::DataFusion(e) => datafusion_sqlstate(e),
+            FrontendError::Arrow(e) => runtime_sqlstate(&e.to_string().to_ascii_lowercase()),
+            FrontendError::Meta(_) => "58000",
+            FrontendError::Internal(_) => "XX000",
+        }
+    }
+
+    /// The message shown to the user: DataFusion's wording is rephrased in Postgres' terms.
+    pub fn message(&self) -> String {
+        match self {
+            FrontendError::DataFusion(e) => datafusion_message(e),
+            other => other.to_string(),
+        }
+    }
+}
+
+impl From<tonic::Status> for FrontendError {
+    fn from(s: tonic::Status) -> Self {
+        let sqlstate = std::str::from_utf8(s.details()).ok().and_then(known_sqlstate);
+        match sqlstate {
+            Some(code) => FrontendError::Sql { sqlstate: code, message: s.message().to_string() },
+            None if s.code() == tonic::Code::InvalidArgument => {
+                let msg = s.message().to_string();
+                if msg.contains("violates not-null constraint") {
+                    FrontendError::sql("23502", msg)
+                } else {
+                    FrontendError::sql("22000", msg)
+                }
+            }
+            None => FrontendError::Meta(s.message().to_string()),
+        }
+    }
+}
+
+/// Maps SQLSTATE strings from other roles back to static codes.
+fn known_sqlstate(code: &str) -> Option<&'static str> {
+    const CODES: &[&str] = &[
+        "42P04", "42P06", "42P07", "3D000", "3F000", "42P01", "22023", "2BP01", "58000", "XX000", "23502", "22000",
+    ];
+    CODES.iter().find(|c| **c == code).copied()
+}
+
+fn root(e: &DataFusionError) -> &DataFusionError {
+    match e {
+        DataFusionError::Context(_, inner) => root(inner),
+        DataFusionError::Diagnostic(_, inner) => root(inner),
+        DataFusionError::Shared(inner) => root(inner),
+        other => other,
+    }
+}
+
+fn datafusion_sqlstate(e: &DataFusionError) -> &'static str {
+    let e = root(e);
+    let msg = e.to_string();
+    let lower = msg.to_ascii_lowercase();
+    match e {
+        DataFusionError::SQL(..) => {
+            if lower.contains("not supported") || lower.contains("unsupported") {
+                "0A000"
+            } else {
+                "42601"
+            }
+        }
+        DataFusionError::NotImplemented(_) => "0A000",
+        DataFusionError::SchemaError(..) => {
+            if lower.contains("no field named") || lower.contains("not found") {
+                "42703"
+            } else if lower.contains("ambiguous") {
+                "42702"
+            } else {
+                "42P01"
+            }
+        }
+        DataFusionError::Plan(_) if lower.contains("table") && lower.contains("not found") => "42P01",
+        DataFusionError::Plan(_) if lower.contains("invalid function") || lower.contains("no function matches") => {
+            "42883"
+        }
+        DataFusionError::Plan(_) if lower.contains("does not exist") && lower.contains("function") => "42883",
+        DataFusionError::Plan(_) => {
+            if lower.contains("cannot infer common") || lower.contains("coercion") || lower.contains("type") {
+                "42804"
+            } else {
+                "42601"
+            }
+        }
+        DataFusionError::ResourcesExhausted(_) => "53200",
+        DataFusionError::ArrowError(..) | DataFusionError::Execution(_) | DataFusionError::External(_) => {
+            runtime_sqlstate(&lower)
+        }
+        _ => match runtime_sqlstate(&lower) {
+            "22000" => "XX000",
+            code => code,
+        },
+    }
+}
+
+/// The SQLSTATE of an error raised while evaluating data, from its message.
+fn runtime_sqlstate(lower: &str) -> &'static str {
+    if lower.contains("divide by zero") || lower.contains("division by zero") {
+        "22012"
+    } else if lower.contains("overflow") || lower.contains("out of range") {
+        "22003"
+    } else if lower.contains("cast error") || lower.contains("invalid input syntax") || lower.contains("cannot cast") {
+        "22P02"
+    } else {
+        "22000"
+    }
+}
+
+fn datafusion_message(e: &DataFusionError) -> String {
+    let r = root(e);
+    let msg = r.to_string();
+    // DataFusion prefixes messages with the error kind ("Error during planning: ..."); users of
+    // Postgres expect the bare message.
+    let prefixes = [
+        "Error during planning: ",
+        "Execution error: ",
+        "SQL error: ",
+        "Schema error: ",
+        "Arrow error: ",
+        "This feature is not implemented: ",
+        "Invalid argument error: ",
+        "Compute error: ",
+        "Cast error: ",
+        "External error: ",
+        "Optimizer rule 'type_coercion' failed\ncaused by\n",
+    ];
+    let mut out = msg.as_str();
+    loop {
+        let before = out;
+        for p in prefixes {
+            if let Some(rest) = out.strip_prefix(p) {
+                out = rest;
+            }
+        }
+        if before == out {
+            break;
+        }
+    }
+    let out = out.replace("Divide by zero error", "division by zero");
+    if let DataFusionError::NotImplemented(_) = r {
+        return format!("feature not supported: {out}");
+    }
+    if let Some(table) = out.strip_prefix("table '").and_then(|s| s.strip_suffix("' not found")) {
+        let name = table.rsplit('.').next().unwrap_or(table);
+        return format!("relation \"{name}\" does not exist");
+    }
+    if let Some(rest) = out.strip_prefix("No field named ") {
+        let name = rest.split('.').next_back().unwrap_or(rest).trim_end_matches('.');
+        let name = name.split(" Valid fields").next().unwrap_or(name).trim_end_matches('.');
+        return format!("column {} does not exist", name.trim_matches('"').trim());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn maps_datafusion_errors() {
+        let e = FrontendError::DataFusion(DataFusionError::Plan("table 'dev.public.t' not found".into()));
+        assert_eq!(e.sqlstate(), "42P01");
+        assert_eq!(e.message(), "relation \"t\" does not exist");
+        let e = FrontendError::DataFusion(DataFusionError::NotImplemented("x".into()));
+        assert_eq!(e.sqlstate(), "0A000");
+        let e = FrontendError::DataFusion(DataFusionError::ArrowError(
+            Box::new(arrow::error::ArrowError::DivideByZero),
+            None,
+        ));
+        assert_eq!(e.sqlstate(), "22012");
+    }
+}

@@ -1,0 +1,211 @@
+//! Splitting a query string into statements and parsing each: RisingWave/Postgres utility
+//! statements (FLUSH, SET, SHOW, DESCRIBE, ALTER SYSTEM, transactions) by hand, the rest with
+//! sqlparser's PostgreSQL dialect.
+
+use datafusion::sql::sqlparser::ast::Statement;
+use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
+use datafusion::sql::sqlparser::keywords::Keyword;
+use datafusion::sql::sqlparser::parser::Parser;
+use datafusion::sql::sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer, Whitespace};
+
+use crate::error::{FrontendError, Result};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum UtilityStatement {
+    Flush,
+    /// `SHOW <words>`
+    Show(Vec<String>),
+    /// `SET [SESSION|LOCAL] name {TO|=} value[, value]` and `SET TIME ZONE value`
+    Set { name: String, value: String },
+    Reset(String),
+    /// `DESCRIBE name` / `DESC name`
+    Describe(String),
+    AlterSystemSet { name: String, value: String },
+    Begin,
+    Commit,
+    Rollback,
+}
+
+#[derive(Debug, Clone)]
+pub enum ParsedStatement {
+    Utility(UtilityStatement),
+    Sql(Box<Statement>),
+}
+
+/// Parses every statement of `sql`; an error in any statement fails the whole string, as in
+/// Postgres (nothing runs).
+pub fn parse_statements(sql: &str) -> Result<Vec<ParsedStatement>> {
+    let dialect = PostgreSqlDialect {};
+    let tokens = Tokenizer::new(&dialect, sql).tokenize_with_location().map_err(|e| FrontendError::Syntax(e.to_string()))?;
+    let mut out = Vec::new();
+    let mut current: Vec<TokenWithSpan> = Vec::new();
+    for t in tokens.into_iter().chain(std::iter::once(TokenWithSpan::wrap(Token::SemiColon))) {
+        if t.token == Token::SemiColon {
+            let stmt = std::mem::take(&mut current);
+            if stmt.iter().any(|t| !is_trivia(&t.token)) {
+                out.push(parse_one(stmt)?);
+            }
+        } else {
+            current.push(t);
+        }
+    }
+    Ok(out)
+}
+
+fn is_trivia(t: &Token) -> bool {
+    matches!(t, Token::Whitespace(_))
+}
+
+fn parse_one(tokens: Vec<TokenWithSpan>) -> Result<ParsedStatement> {
+    let words: Vec<&Token> = tokens.iter().map(|t| &t.token).filter(|t| !is_trivia(t)).collect();
+    if let Some(u) = parse_utility(&words)? {
+        return Ok(ParsedStatement::Utility(u));
+    }
+    let dialect = PostgreSqlDialect {};
+    let mut parser = Parser::new(&dialect).with_tokens_with_locations(tokens);
+    let stmt = parser.parse_statement().map_err(|e| FrontendError::Syntax(syntax_message(&e.to_string())))?;
+    let rest = parser.peek_token();
+    if rest.token != Token::EOF {
+        return Err(FrontendError::Syntax(format!("syntax error at or near \"{}\"", rest.token)));
+    }
+    Ok(ParsedStatement::Sql(Box::new(stmt)))
+}
+
+fn syntax_message(e: &str) -> String {
+    let e = e.strip_prefix("sql parser error: ").unwrap_or(e);
+    format!("syntax error: {e}")
+}
+
+fn keyword(t: &Token) -> Option<Keyword> {
+    match t {
+        Token::Word(w) if w.quote_style.is_none() => Some(w.keyword),
+        _ => None,
+    }
+}
+
+fn word_lower(t: &Token) -> Option<String> {
+    match t {
+        Token::Word(w) if w.quote_style.is_none() => Some(w.value.to_lowercase()),
+        Token::Word(w) => Some(w.value.clone()),
+        _ => None,
+    }
+}
+
+/// The text of a SET value: strings unquoted, identifiers as written, numbers as is.
+fn value_text(tokens: &[&Token]) -> Result<String> {
+    let mut parts: Vec<String> = Vec::new();
+    let mut current = String::new();
+    for t in tokens {
+        match t {
+            Token::Comma => parts.push(std::mem::take(&mut current)),
+            Token::SingleQuotedString(s) => current.push_str(s),
+            Token::Word(w) if w.quote_style.is_some() => current.push_str(&format!("\"{}\"", w.value)),
+            Token::Word(w) => current.push_str(&w.value),
+            Token::Number(n, _) => current.push_str(n),
+            Token::Minus => current.push('-'),
+            Token::Plus => current.push('+'),
+            Token::Period => current.push('.'),
+            Token::Div => current.push('/'),
+            Token::Colon => current.push(':'),
+            other => return Err(FrontendError::Syntax(format!("syntax error at or near \"{other}\""))),
+        }
+    }
+    parts.push(current);
+    Ok(parts.join(", "))
+}
+
+fn parse_utility(w: &[&Token]) -> Result<Option<UtilityStatement>> {
+    let Some(first) = w.first().and_then(|t| keyword(t)) else { return Ok(None) };
+    let kw = |i: usize| w.get(i).and_then(|t| keyword(t));
+    Ok(Some(match first {
+        Keyword::FLUSH if w.len() == 1 => UtilityStatement::Flush,
+        Keyword::SHOW => {
+            let words = w[1..].iter().map(|t| word_lower(t).unwrap_or_else(|| t.to_string())).collect::<Vec<_>>();
+            if words.is_empty() {
+                return Err(FrontendError::Syntax("syntax error at end of input".into()));
+            }
+            UtilityStatement::Show(words)
+        }
+        Keyword::SET => {
+            let mut i = 1;
+            if matches!(kw(i), Some(Keyword::SESSION) | Some(Keyword::LOCAL)) {
+                i += 1;
+            }
+            if kw(i) == Some(Keyword::TIME) && kw(i + 1) == Some(Keyword::ZONE) {
+                let value = value_text(&w[i + 2..])?;
+                UtilityStatement::Set { name: "timezone".into(), value }
+            } else if matches!(kw(i), Some(Keyword::TRANSACTION) | Some(Keyword::CHARACTERISTICS)) {
+                return Ok(None);
+            } else {
+                let Some(name) = w.get(i).and_then(|t| word_lower(t)) else { return Ok(None) };
+                let mut j = i + 1;
+                // Dotted names (`SET a.b = 1`) are custom options; keep the whole name.
+                let mut name = name;
+                while w.get(j) == Some(&&Token::Period) {
+                    let Some(part) = w.get(j + 1).and_then(|t| word_lower(t)) else { return Ok(None) };
+                    name = format!("{name}.{part}");
+                    j += 2;
+                }
+                if !(kw(j) == Some(Keyword::TO) || w.get(j) == Some(&&Token::Eq)) {
+                    return Err(FrontendError::Syntax(format!("syntax error at or near \"{}\"", w.get(j).map(|t| t.to_string()).unwrap_or_default())));
+                }
+                let value = value_text(&w[j + 1..])?;
+                UtilityStatement::Set { name, value }
+            }
+        }
+        Keyword::RESET => {
+            let name = w.get(1).and_then(|t| word_lower(t)).ok_or_else(|| FrontendError::Syntax("syntax error at end of input".into()))?;
+            UtilityStatement::Reset(name)
+        }
+        Keyword::DESCRIBE | Keyword::DESC => {
+            let name = w[1..].iter().map(|t| t.to_string()).collect::<String>();
+            if name.is_empty() {
+                return Err(FrontendError::Syntax("syntax error at end of input".into()));
+            }
+            UtilityStatement::Describe(name)
+        }
+        Keyword::ALTER if kw(1) == Some(Keyword::SYSTEM) && kw(2) == Some(Keyword::SET) => {
+            let name = w.get(3).and_then(|t| word_lower(t)).ok_or_else(|| FrontendError::Syntax("syntax error at end of input".into()))?;
+            if !(kw(4) == Some(Keyword::TO) || w.get(4) == Some(&&Token::Eq)) {
+                return Err(FrontendError::Syntax("syntax error: expected TO or =".into()));
+            }
+            UtilityStatement::AlterSystemSet { name, value: value_text(&w[5..])? }
+        }
+        Keyword::BEGIN | Keyword::START => UtilityStatement::Begin,
+        Keyword::COMMIT | Keyword::END => UtilityStatement::Commit,
+        Keyword::ROLLBACK | Keyword::ABORT => UtilityStatement::Rollback,
+        _ => return Ok(None),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utility(sql: &str) -> UtilityStatement {
+        match parse_statements(sql).unwrap().remove(0) {
+            ParsedStatement::Utility(u) => u,
+            other => panic!("not a utility statement: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn splits_and_parses() {
+        let stmts = parse_statements("select 1; select ';'; ; flush;").unwrap();
+        assert_eq!(stmts.len(), 3);
+        assert!(matches!(stmts[2], ParsedStatement::Utility(UtilityStatement::Flush)));
+        assert!(parse_statements("select 1; selec 2").is_err());
+        assert!(parse_statements("").unwrap().is_empty());
+    }
+
+    #[test]
+    fn utilities() {
+        assert_eq!(utility("SET RW_IMPLICIT_FLUSH TO true"), UtilityStatement::Set { name: "rw_implicit_flush".into(), value: "true".into() });
+        assert_eq!(utility("set time zone 'Asia/Shanghai'"), UtilityStatement::Set { name: "timezone".into(), value: "Asia/Shanghai".into() });
+        assert_eq!(utility("SET search_path = a, \"B\""), UtilityStatement::Set { name: "search_path".into(), value: "a, \"B\"".into() });
+        assert_eq!(utility("SET statement_timeout = 100"), UtilityStatement::Set { name: "statement_timeout".into(), value: "100".into() });
+        assert_eq!(utility("show TABLES"), UtilityStatement::Show(vec!["tables".into()]));
+        assert_eq!(utility("ALTER SYSTEM SET barrier_interval_ms = 100"), UtilityStatement::AlterSystemSet { name: "barrier_interval_ms".into(), value: "100".into() });
+        assert!(parse_statements("set x").is_err());
+    }
+}

@@ -1,0 +1,55 @@
+//! Planning with DataFusion: the catalog as DataFusion sees it (databases → schemas → tables,
+//! with Postgres' search_path) and a session state per statement bound to one epoch.
+
+pub mod provider;
+pub mod table;
+
+use std::sync::Arc;
+
+use datafusion::execution::session_state::{SessionState, SessionStateBuilder};
+use tributary_common::catalog::Database;
+
+use crate::catalog::observer::MetaObserver;
+use crate::catalog::CatalogSnapshot;
+use crate::compute_client::ComputeClientPool;
+pub use provider::SEARCH_PATH_SCHEMA;
+
+/// Everything a statement's planning needs to resolve names and read data.
+pub struct PlanningContext {
+    pub catalog: Arc<CatalogSnapshot>,
+    pub database: Database,
+    /// Schemas searched for unqualified names, in order (after pg_catalog).
+    pub search_path: Vec<String>,
+    /// The committed epoch every table is read at.
+    pub epoch: u64,
+    /// Whether tables expose their hidden columns (the row id), for UPDATE and DELETE.
+    pub include_hidden: bool,
+    pub observer: Arc<MetaObserver>,
+    pub clients: Arc<ComputeClientPool>,
+    pub base: Arc<SessionState>,
+    pub user: String,
+}
+
+impl PlanningContext {
+    /// A DataFusion session state whose catalog is this context's view of the catalog.
+    pub fn session_state(self: &Arc<Self>, time_zone: &str) -> SessionState {
+        let mut config = self.base.config().clone();
+        {
+            let options = config.options_mut();
+            options.catalog.default_catalog = self.database.name.clone();
+            options.catalog.default_schema = SEARCH_PATH_SCHEMA.to_string();
+            options.catalog.create_default_catalog_and_schema = false;
+            options.execution.time_zone = Some(time_zone.to_string());
+        }
+        SessionStateBuilder::new_from_existing((*self.base).clone())
+            .with_config(config)
+            .with_catalog_list(Arc::new(provider::CatalogList { ctx: self.clone() }))
+            .build()
+    }
+}
+
+/// The session state every statement starts from: Postgres-flavoured options and functions.
+pub fn base_session_state() -> SessionState {
+    let builder = SessionStateBuilder::new().with_config(tributary_expr::session_config()).with_default_features();
+    tributary_expr::install(builder).build()
+}

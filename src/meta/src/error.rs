@@ -1,0 +1,55 @@
+use thiserror::Error;
+
+use crate::store::MetaStoreError;
+
+pub type MetaResult<T> = std::result::Result<T, MetaError>;
+
+/// Errors of the meta server; each maps to a gRPC status whose message a frontend shows the user.
+#[derive(Debug, Error)]
+pub enum MetaError {
+    #[error("{kind} \"{name}\" already exists")]
+    AlreadyExists { kind: &'static str, name: String },
+    #[error("{kind} \"{name}\" does not exist")]
+    NotFound { kind: &'static str, name: String },
+    #[error("{0}")]
+    InvalidInput(String),
+    #[error("{0}")]
+    DependentObjects(String),
+    #[error("no compute node is available")]
+    NoComputeNode,
+    #[error("compute node {addr} failed: {source}")]
+    Compute { addr: String, source: tonic::Status },
+    #[error("meta store: {0}")]
+    Store(#[from] MetaStoreError),
+    #[error("corrupt metadata: {0}")]
+    Corrupt(String),
+    #[error("barrier failed: {0}")]
+    Barrier(String),
+    #[error("{0}")]
+    Startup(String),
+}
+
+impl From<MetaError> for tonic::Status {
+    fn from(e: MetaError) -> Self {
+        // The SQLSTATE travels in the status details so the frontend can show the right code.
+        let (code, sqlstate) = match &e {
+            MetaError::AlreadyExists { kind, .. } => {
+                (tonic::Code::AlreadyExists, if *kind == "database" { "42P04" } else if *kind == "schema" { "42P06" } else { "42P07" })
+            }
+            MetaError::NotFound { kind, .. } => {
+                (tonic::Code::NotFound, if *kind == "database" { "3D000" } else if *kind == "schema" { "3F000" } else { "42P01" })
+            }
+            MetaError::InvalidInput(_) => (tonic::Code::InvalidArgument, "22023"),
+            MetaError::DependentObjects(_) => (tonic::Code::FailedPrecondition, "2BP01"),
+            MetaError::NoComputeNode | MetaError::Compute { .. } | MetaError::Barrier(_) => {
+                (tonic::Code::Unavailable, "58000")
+            }
+            MetaError::Store(_) | MetaError::Corrupt(_) | MetaError::Startup(_) => (tonic::Code::Internal, "XX000"),
+        };
+        tonic::Status::with_details(code, e.to_string(), bytes_of(sqlstate))
+    }
+}
+
+fn bytes_of(s: &str) -> tonic::codegen::Bytes {
+    tonic::codegen::Bytes::copy_from_slice(s.as_bytes())
+}

@@ -1,0 +1,235 @@
+//! The MetaService gRPC server.
+
+use std::pin::Pin;
+use std::sync::Arc;
+
+use futures::Stream;
+use tokio::sync::broadcast::error::RecvError;
+use tonic::{Request, Response, Status};
+use tributary_proto::common::WorkerType;
+use tributary_proto::compute::{CreateTableRequest as ComputeCreateTable, DropTableRequest as ComputeDropTable};
+use tributary_proto::meta::meta_service_server::MetaService;
+use tributary_proto::meta::notification::Info;
+use tributary_proto::meta::*;
+
+use crate::barrier::BarrierHandle;
+use crate::error::MetaError;
+use crate::manager::{params_to_protobuf, MetaContext};
+
+pub struct MetaServiceImpl {
+    pub ctx: Arc<MetaContext>,
+    pub barrier: BarrierHandle,
+}
+
+type NotificationStream = Pin<Box<dyn Stream<Item = Result<Notification, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl MetaService for MetaServiceImpl {
+    async fn register_worker(&self, req: Request<RegisterWorkerRequest>) -> Result<Response<RegisterWorkerResponse>, Status> {
+        let req = req.into_inner();
+        let worker_type = WorkerType::try_from(req.worker_type)
+            .ok()
+            .filter(|t| *t != WorkerType::Unspecified)
+            .ok_or_else(|| Status::invalid_argument("unknown worker type"))?;
+        let mut state = self.ctx.state.lock().await;
+        let node = state.cluster.register(worker_type, &req.host, req.parallelism).await?;
+        if worker_type == WorkerType::Compute {
+            // A compute node that comes back gets its tables again before it takes part in barriers.
+            let owned: Vec<_> =
+                state.catalog.state().tables.values().filter(|t| t.owner_worker_id == node.id).cloned().collect();
+            let mut client = self.ctx.clients.stream_client(&node.host)?;
+            for table in owned {
+                client
+                    .create_table(ComputeCreateTable { table: Some(table) })
+                    .await
+                    .map_err(|source| MetaError::Compute { addr: node.host.clone(), source })?;
+            }
+        }
+        state.notify(Operation::Add, Info::Worker(node.clone()));
+        tracing::info!(id = node.id, host = %node.host, kind = ?worker_type, "worker registered");
+        Ok(Response::new(RegisterWorkerResponse { worker_id: node.id }))
+    }
+
+    async fn heartbeat(&self, req: Request<HeartbeatRequest>) -> Result<Response<HeartbeatResponse>, Status> {
+        let known = self.ctx.state.lock().await.cluster.heartbeat(req.into_inner().worker_id);
+        Ok(Response::new(HeartbeatResponse { known }))
+    }
+
+    type SubscribeStream = NotificationStream;
+
+    async fn subscribe(&self, _req: Request<SubscribeRequest>) -> Result<Response<Self::SubscribeStream>, Status> {
+        // Build the stream by hand: the snapshot first, then broadcasts until the subscriber lags.
+        let (snapshot, rx) = self.ctx.state.lock().await.snapshot();
+        let s = futures::stream::unfold((Some(snapshot), rx, false), |(first, mut rx, done)| async move {
+            if done {
+                return None;
+            }
+            if let Some(n) = first {
+                return Some((Ok(n), (None, rx, false)));
+            }
+            match rx.recv().await {
+                Ok(n) => Some((Ok(n), (None, rx, false))),
+                Err(RecvError::Lagged(_)) => {
+                    Some((Err(Status::data_loss("subscriber fell behind; subscribe again")), (None, rx, true)))
+                }
+                Err(RecvError::Closed) => None,
+            }
+        });
+        Ok(Response::new(Box::pin(s)))
+    }
+
+    async fn create_database(&self, req: Request<CreateDatabaseRequest>) -> Result<Response<DdlResponse>, Status> {
+        let req = req.into_inner();
+        let mut state = self.ctx.state.lock().await;
+        if let Some(db) = state.catalog.state().database_by_name(&req.name) {
+            if req.if_not_exists {
+                let id = db.id;
+                return Ok(Response::new(DdlResponse { version: state.version(), id }));
+            }
+        }
+        let change = state.catalog.create_database(&req.name).await?;
+        let id = change.put_databases.first().map(|d| d.id).unwrap_or_default();
+        let version = state.notify_change(change);
+        Ok(Response::new(DdlResponse { version, id }))
+    }
+
+    async fn drop_database(&self, req: Request<DropDatabaseRequest>) -> Result<Response<DdlResponse>, Status> {
+        let req = req.into_inner();
+        let mut state = self.ctx.state.lock().await;
+        if state.catalog.state().database_by_name(&req.name).is_none() && req.if_exists {
+            return Ok(Response::new(DdlResponse { version: state.version(), id: 0 }));
+        }
+        let db_id = state.catalog.state().database_by_name(&req.name).map(|d| d.id);
+        let tables: Vec<_> = state
+            .catalog
+            .state()
+            .tables
+            .values()
+            .filter(|t| Some(t.database_id) == db_id)
+            .cloned()
+            .collect();
+        for t in &tables {
+            self.drop_table_on_compute(&state, t).await?;
+        }
+        let change = state.catalog.drop_database(&req.name).await?;
+        let version = state.notify_change(change);
+        Ok(Response::new(DdlResponse { version, id: db_id.unwrap_or_default() }))
+    }
+
+    async fn create_schema(&self, req: Request<CreateSchemaRequest>) -> Result<Response<DdlResponse>, Status> {
+        let req = req.into_inner();
+        let mut state = self.ctx.state.lock().await;
+        if let Some(s) = state.catalog.state().schema_by_name(req.database_id, &req.name) {
+            if req.if_not_exists {
+                let id = s.id;
+                return Ok(Response::new(DdlResponse { version: state.version(), id }));
+            }
+        }
+        let change = state.catalog.create_schema(req.database_id, &req.name).await?;
+        let id = change.put_schemas.first().map(|s| s.id).unwrap_or_default();
+        let version = state.notify_change(change);
+        Ok(Response::new(DdlResponse { version, id }))
+    }
+
+    async fn drop_schema(&self, req: Request<DropSchemaRequest>) -> Result<Response<DdlResponse>, Status> {
+        let req = req.into_inner();
+        let mut state = self.ctx.state.lock().await;
+        let Some(schema) = state.catalog.state().schema_by_name(req.database_id, &req.name).cloned() else {
+            if req.if_exists {
+                return Ok(Response::new(DdlResponse { version: state.version(), id: 0 }));
+            }
+            return Err(MetaError::NotFound { kind: "schema", name: req.name }.into());
+        };
+        if req.cascade {
+            let tables: Vec<_> =
+                state.catalog.state().tables.values().filter(|t| t.schema_id == schema.id).cloned().collect();
+            for t in &tables {
+                self.drop_table_on_compute(&state, t).await?;
+            }
+        }
+        let change = state.catalog.drop_schema(req.database_id, &req.name, req.cascade).await?;
+        let version = state.notify_change(change);
+        Ok(Response::new(DdlResponse { version, id: schema.id }))
+    }
+
+    async fn create_table(&self, req: Request<CreateTableRequest>) -> Result<Response<DdlResponse>, Status> {
+        let req = req.into_inner();
+        let table = req.table.ok_or_else(|| Status::invalid_argument("missing table"))?;
+        let mut state = self.ctx.state.lock().await;
+        if let Some(existing) = state.catalog.table_exists_by_name(table.schema_id, &table.name) {
+            if req.if_not_exists {
+                let id = existing.id;
+                return Ok(Response::new(DdlResponse { version: state.version(), id }));
+            }
+        }
+        let mut table = state.catalog.prepare_table(table)?;
+        // Place the table on the compute node that owns the fewest tables.
+        let nodes = state.cluster.live_compute_nodes();
+        let owner = nodes
+            .iter()
+            .min_by_key(|n| state.catalog.state().tables.values().filter(|t| t.owner_worker_id == n.id).count())
+            .cloned()
+            .ok_or(MetaError::NoComputeNode)?;
+        table.owner_worker_id = owner.id;
+        let mut client = self.ctx.clients.stream_client(&owner.host)?;
+        client
+            .create_table(ComputeCreateTable { table: Some(table.clone()) })
+            .await
+            .map_err(|source| MetaError::Compute { addr: owner.host.clone(), source })?;
+        let id = table.id;
+        let change = state.catalog.add_table(table).await?;
+        let version = state.notify_change(change);
+        Ok(Response::new(DdlResponse { version, id }))
+    }
+
+    async fn drop_table(&self, req: Request<DropTableRequest>) -> Result<Response<DdlResponse>, Status> {
+        let req = req.into_inner();
+        let mut state = self.ctx.state.lock().await;
+        let table = state
+            .catalog
+            .state()
+            .tables
+            .get(&req.table_id)
+            .cloned()
+            .ok_or_else(|| MetaError::NotFound { kind: "table", name: req.table_id.to_string() })?;
+        self.drop_table_on_compute(&state, &table).await?;
+        let change = state.catalog.drop_table(req.table_id).await?;
+        let version = state.notify_change(change);
+        Ok(Response::new(DdlResponse { version, id: req.table_id }))
+    }
+
+    async fn flush(&self, _req: Request<FlushRequest>) -> Result<Response<FlushResponse>, Status> {
+        let committed_epoch = self.barrier.flush().await?;
+        let version = self.ctx.state.lock().await.version();
+        Ok(Response::new(FlushResponse { committed_epoch, version }))
+    }
+
+    async fn set_system_param(&self, req: Request<SetSystemParamRequest>) -> Result<Response<SetSystemParamResponse>, Status> {
+        let req = req.into_inner();
+        let mut state = self.ctx.state.lock().await;
+        let version = state.set_param(&req.name, &req.value).await?;
+        let params = state.params;
+        // The barrier loop may have stopped; then there is nobody to tell.
+        let _ = self.ctx.params_tx.send(params);
+        Ok(Response::new(SetSystemParamResponse { params: Some(params_to_protobuf(&params)), version }))
+    }
+}
+
+impl MetaServiceImpl {
+    async fn drop_table_on_compute(
+        &self,
+        state: &crate::manager::MetaState,
+        table: &tributary_proto::catalog::Table,
+    ) -> Result<(), MetaError> {
+        // A table whose owner is gone has nothing to clean up on a live node.
+        let Some(worker) = state.cluster.get(table.owner_worker_id).filter(|w| w.alive) else {
+            return Ok(());
+        };
+        let mut client = self.ctx.clients.stream_client(&worker.node.host)?;
+        client
+            .drop_table(ComputeDropTable { table_id: table.id })
+            .await
+            .map_err(|source| MetaError::Compute { addr: worker.node.host.clone(), source })?;
+        Ok(())
+    }
+}
