@@ -43,7 +43,7 @@ impl StreamService for ComputeServices {
     }
 
     async fn commit_epoch(&self, req: Request<CommitEpochRequest>) -> Result<Response<CommitEpochResponse>, Status> {
-        self.tables.commit(req.into_inner().epoch);
+        self.tables.commit(req.into_inner().epoch)?;
         Ok(Response::new(CommitEpochResponse {}))
     }
 }

@@ -10,6 +10,7 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 
 pub mod jsonb;
 pub mod pg;
+pub mod types;
 
 /// DataFusion options that make SQL behave as in Postgres/RisingWave.
 pub fn session_config() -> SessionConfig {
@@ -29,7 +30,7 @@ pub fn session_config() -> SessionConfig {
 
 /// Adds every function, operator and type of this crate to a session being built.
 pub fn install(builder: SessionStateBuilder) -> SessionStateBuilder {
-    jsonb::install(pg::install(builder))
+    jsonb::install(pg::install(builder)).with_type_planner(std::sync::Arc::new(types::PgTypePlanner))
 }
 
 /// A session with [`session_config`] and everything [`install`]ed; for tests and tools.

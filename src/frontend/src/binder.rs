@@ -159,3 +159,26 @@ fn decimal(p: u64, s: u64) -> Result<DataType> {
     }
     Ok(DataType::Decimal { precision: Some(p as u8), scale: Some(s as i8) })
 }
+
+/// A type spelled so that DataFusion's SQL planner reads it back as the same Arrow type.
+pub fn cast_type_sql(t: &DataType) -> String {
+    match t {
+        DataType::Boolean => "BOOLEAN".into(),
+        DataType::Int16 => "SMALLINT".into(),
+        DataType::Int32 => "INTEGER".into(),
+        DataType::Int64 => "BIGINT".into(),
+        DataType::Float32 => "REAL".into(),
+        DataType::Float64 => "DOUBLE".into(),
+        DataType::Decimal { precision: Some(p), scale: Some(s) } => format!("DECIMAL({p},{s})"),
+        DataType::Decimal { .. } => "DECIMAL".into(),
+        DataType::Varchar => "VARCHAR".into(),
+        DataType::Bytea => "BYTEA".into(),
+        DataType::Date => "DATE".into(),
+        DataType::Time => "TIME".into(),
+        DataType::Timestamp => "TIMESTAMP".into(),
+        DataType::Timestamptz => "TIMESTAMP WITH TIME ZONE".into(),
+        DataType::Interval => "INTERVAL".into(),
+        DataType::Jsonb => "JSONB".into(),
+        DataType::List(e) => format!("{}[]", cast_type_sql(e)),
+    }
+}

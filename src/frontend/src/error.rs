@@ -192,9 +192,9 @@ fn datafusion_message(e: &DataFusionError) -> String {
         return format!("relation \"{name}\" does not exist");
     }
     if let Some(rest) = out.strip_prefix("No field named ") {
-        let name = rest.split('.').next_back().unwrap_or(rest).trim_end_matches('.');
-        let name = name.split(" Valid fields").next().unwrap_or(name).trim_end_matches('.');
-        return format!("column {} does not exist", name.trim_matches('"').trim());
+        let name = rest.split(". Valid fields").next().unwrap_or(rest).trim_end_matches('.');
+        let name = name.rsplit('.').next().unwrap_or(name).trim_matches('"').trim();
+        return format!("column \"{name}\" does not exist");
     }
     out
 }
@@ -202,6 +202,19 @@ fn datafusion_message(e: &DataFusionError) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn missing_column_message() {
+        let e = FrontendError::DataFusion(DataFusionError::SchemaError(
+            Box::new(datafusion::common::SchemaError::FieldNotFound {
+                field: Box::new(datafusion::common::Column::new(Some("t"), "nope")),
+                valid_fields: vec![datafusion::common::Column::new(Some("t"), "a")],
+            }),
+            Box::new(None),
+        ));
+        assert_eq!(e.sqlstate(), "42703");
+        assert_eq!(e.message(), "column \"nope\" does not exist");
+    }
 
     #[test]
     fn maps_datafusion_errors() {

@@ -96,14 +96,13 @@ pub(crate) fn bit_is_set(bitmap: &[u8], i: usize) -> bool {
 
 /// Bits past `n` must be zero: a stray bit there means the bytes are not what we wrote.
 pub(crate) fn check_bitmap_padding(bitmap: &[u8], n: usize) -> Result<()> {
-    if n % 8 != 0 {
-        if let Some(last) = bitmap.last() {
-            if last >> (n % 8) != 0 {
-                return Err(corrupt("null bitmap has bits past its length"));
-            }
+    let used_in_last = n % 8;
+    match bitmap.last() {
+        Some(last) if used_in_last > 0 && last >> used_in_last != 0 => {
+            Err(corrupt("null bitmap has bits past its length"))
         }
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 #[cfg(test)]

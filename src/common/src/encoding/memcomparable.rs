@@ -286,7 +286,7 @@ mod tests {
     #[test]
     fn nulls_last_ascending_and_first_descending() {
         let col: ArrayRef = Arc::new(Int32Array::from(vec![Some(-5), None, Some(3)]));
-        let asc = keys(&[col.clone()], &[DataType::Int32], &[false]);
+        let asc = keys(std::slice::from_ref(&col), &[DataType::Int32], &[false]);
         assert!(asc[0] < asc[2] && asc[2] < asc[1]);
         let desc = keys(&[col], &[DataType::Int32], &[true]);
         assert!(desc[1] < desc[2] && desc[2] < desc[0]);

@@ -5,7 +5,7 @@
 
 use datafusion::scalar::ScalarValue;
 
-use super::{FormatOptions, Value, invalid, list_scalar, parse_binary, parse_text, write_binary, write_text};
+use super::{invalid, list_scalar, parse_binary, parse_text, write_binary, write_text, FormatOptions, Value};
 use crate::error::{CommonError, Result};
 use crate::types::DataType;
 

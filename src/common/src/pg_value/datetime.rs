@@ -59,9 +59,11 @@ fn write_ymd(date: NaiveDate, out: &mut String) -> bool {
 /// Fractional seconds the way chrono prints them (and so RisingWave): none, or 3, 6 or 9 digits.
 fn write_fraction(nanos: u32, out: &mut String) {
     if nanos == 0 {
-    } else if nanos % 1_000_000 == 0 {
+        return;
+    }
+    if nanos.is_multiple_of(1_000_000) {
         out.push_str(&format!(".{:03}", nanos / 1_000_000));
-    } else if nanos % 1_000 == 0 {
+    } else if nanos.is_multiple_of(1_000) {
         out.push_str(&format!(".{:06}", nanos / 1_000));
     } else {
         out.push_str(&format!(".{nanos:09}"));
@@ -257,8 +259,11 @@ fn parse_parts(input: &str, ty: &DataType) -> Result<Parsed> {
         if month.is_empty() || month.len() > 2 || day.is_empty() || day.len() > 2 || first.len() > 9 {
             return Err(syntax());
         }
-        let (y, m, d): (i32, u32, u32) =
-            (first.parse().map_err(|_| syntax())?, month.parse().map_err(|_| syntax())?, day.parse().map_err(|_| syntax())?);
+        let (y, m, d): (i32, u32, u32) = (
+            first.parse().map_err(|_| syntax())?,
+            month.parse().map_err(|_| syntax())?,
+            day.parse().map_err(|_| syntax())?,
+        );
         ymd = Some((y, m, d));
         // Either `T` or spaces separate the time.
         if !c.eat(b'T') && !c.eat(b't') {
@@ -287,8 +292,11 @@ fn parse_parts(input: &str, ty: &DataType) -> Result<Parsed> {
         if hour.len() > 2 || minute.len() != 2 || second.is_empty() || second.len() > 2 {
             return Err(syntax());
         }
-        let (h, m, s): (i64, i64, i64) =
-            (hour.parse().map_err(|_| syntax())?, minute.parse().map_err(|_| syntax())?, second.parse().map_err(|_| syntax())?);
+        let (h, m, s): (i64, i64, i64) = (
+            hour.parse().map_err(|_| syntax())?,
+            minute.parse().map_err(|_| syntax())?,
+            second.parse().map_err(|_| syntax())?,
+        );
         let frac_micros = fraction_micros(&frac);
         if m > 59 || s > 60 || h > 24 || (h == 24 && (m > 0 || s > 0 || frac_micros > 0)) {
             return Err(range());
@@ -479,7 +487,8 @@ fn local_to_utc_micros(local: &NaiveDateTime, tz: &Tz) -> Result<i64> {
         LocalResult::None => {
             let before = local.checked_sub_signed(Duration::days(1)).ok_or_else(timestamp_out_of_range)?;
             let offset = tz.offset_from_utc_datetime(&before).fix().local_minus_utc();
-            let utc = local.checked_sub_signed(Duration::seconds(i64::from(offset))).ok_or_else(timestamp_out_of_range)?;
+            let utc =
+                local.checked_sub_signed(Duration::seconds(i64::from(offset))).ok_or_else(timestamp_out_of_range)?;
             utc.and_utc()
         }
     };
@@ -497,7 +506,8 @@ pub(crate) fn write_date_binary(days: i32, out: &mut Vec<u8>) -> Result<()> {
 }
 
 pub(crate) fn write_timestamp_binary(ns: i128, out: &mut Vec<u8>) -> Result<()> {
-    let micros = i64::try_from(ns.div_euclid(1000) - i128::from(PG_EPOCH_MICROS)).map_err(|_| timestamp_out_of_range())?;
+    let micros =
+        i64::try_from(ns.div_euclid(1000) - i128::from(PG_EPOCH_MICROS)).map_err(|_| timestamp_out_of_range())?;
     out.extend_from_slice(&micros.to_be_bytes());
     Ok(())
 }
@@ -518,5 +528,9 @@ pub(crate) fn read_timestamp_binary(pg_micros: i64) -> Result<i64> {
 }
 
 pub(crate) fn read_time_binary(micros: i64) -> Result<i64> {
-    if (0..=MICROS_PER_DAY).contains(&micros) { Ok(micros) } else { Err(invalid("time out of range")) }
+    if (0..=MICROS_PER_DAY).contains(&micros) {
+        Ok(micros)
+    } else {
+        Err(invalid("time out of range"))
+    }
 }

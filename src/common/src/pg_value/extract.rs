@@ -5,19 +5,19 @@
 //! fit errors instead of silently turning into NULL.
 
 use arrow::array::{Array, AsArray};
-use arrow::compute::{CastOptions, cast_with_options};
+use arrow::compute::{cast_with_options, CastOptions};
 use arrow::datatypes::{
-    DataType as ArrowType, Date32Type, Date64Type, Decimal32Type, Decimal64Type, Decimal128Type, Decimal256Type,
+    DataType as ArrowType, Date32Type, Date64Type, Decimal128Type, Decimal256Type, Decimal32Type, Decimal64Type,
     DurationMicrosecondType, DurationMillisecondType, DurationNanosecondType, DurationSecondType, Float16Type,
-    Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type, IntervalDayTimeType, IntervalMonthDayNanoType,
+    Float32Type, Float64Type, Int16Type, Int32Type, Int64Type, Int8Type, IntervalDayTimeType, IntervalMonthDayNanoType,
     IntervalUnit, IntervalYearMonthType, Time32MillisecondType, Time32SecondType, Time64MicrosecondType,
     Time64NanosecondType, TimeUnit, TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
-    TimestampSecondType, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
+    TimestampSecondType, UInt16Type, UInt32Type, UInt64Type, UInt8Type,
 };
 
 use super::interval::Interval;
 use super::numeric::Numeric;
-use super::{Value, datetime};
+use super::{datetime, Value};
 use crate::error::{CommonError, Result};
 use crate::types::DataType;
 
@@ -67,6 +67,23 @@ fn extract_inner(array: &dyn Array, row: usize, ty: &DataType, may_cast: bool) -
                 .and_then(|k| usize::try_from(k).ok())
                 .ok_or_else(|| CommonError::Encoding("invalid dictionary key".into()))?;
             return extract_inner(dict.values().as_ref(), index, ty, may_cast);
+        }
+        ArrowType::RunEndEncoded(run_ends, _) => {
+            let (values, index) = match run_ends.data_type() {
+                ArrowType::Int16 => {
+                    let a = array.as_run::<Int16Type>();
+                    (a.values(), a.get_physical_index(row))
+                }
+                ArrowType::Int32 => {
+                    let a = array.as_run::<Int32Type>();
+                    (a.values(), a.get_physical_index(row))
+                }
+                _ => {
+                    let a = array.as_run::<Int64Type>();
+                    (a.values(), a.get_physical_index(row))
+                }
+            };
+            return extract_inner(values.as_ref(), index, ty, may_cast);
         }
         _ => {}
     }

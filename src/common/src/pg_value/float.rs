@@ -1,27 +1,20 @@
 //! float4/float8 text: RisingWave's shortest round-trip rendering, Postgres' `%g` rendering for
 //! `extra_float_digits <= 0`, and Postgres' float input.
+//!
+//! RisingWave prints floats with `ryu`, whose layout is plain notation while the decimal point
+//! stays within 16 (float8) or 13 (float4) digits left of the first digit and 5 (6) zeros right
+//! of it, where Postgres switches to an exponent beyond 15 (6) digits or below 1e-4.
 
 use super::{invalid, syntax_error};
 use crate::error::Result;
 use crate::types::DataType;
-
-/// Where plain notation gives way to an exponent: RisingWave prints floats with `ryu`, which uses
-/// plain notation while the position of the decimal point `kk` (value = 0.DIGITS * 10^kk) is in
-/// `(min, max]`.
-struct Layout {
-    max_point: i32,
-    min_point: i32,
-}
-
-const F64_LAYOUT: Layout = Layout { max_point: 16, min_point: -5 };
-const F32_LAYOUT: Layout = Layout { max_point: 13, min_point: -6 };
 
 pub(crate) fn write_f64(v: f64, extra_float_digits: i32, out: &mut String) {
     if write_special(v.is_nan(), v.is_infinite(), v.is_sign_negative(), out) {
         return;
     }
     if extra_float_digits > 0 {
-        write_shortest(&format!("{v:e}"), &F64_LAYOUT, out);
+        write_shortest(ryu::Buffer::new().format_finite(v), out);
     } else {
         write_g(v, (15 + extra_float_digits).max(1) as usize, out);
     }
@@ -32,7 +25,7 @@ pub(crate) fn write_f32(v: f32, extra_float_digits: i32, out: &mut String) {
         return;
     }
     if extra_float_digits > 0 {
-        write_shortest(&format!("{v:e}"), &F32_LAYOUT, out);
+        write_shortest(ryu::Buffer::new().format_finite(v), out);
     } else {
         write_g(f64::from(v), (6 + extra_float_digits).max(1) as usize, out);
     }
@@ -49,49 +42,28 @@ fn write_special(nan: bool, inf: bool, neg: bool, out: &mut String) -> bool {
     true
 }
 
-/// Splits Rust's `{:e}` rendering (`-1.5e-5`) into sign, digits without point, and exponent.
-fn split_sci(sci: &str) -> (bool, String, i32) {
-    let (neg, rest) = match sci.strip_prefix('-') {
-        Some(r) => (true, r),
-        None => (false, sci),
-    };
-    let (mantissa, exp) = rest.split_once('e').unwrap_or((rest, "0"));
-    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
-    (neg, digits, exp.parse().unwrap_or(0))
+/// A JSON number that is not an integer, as RisingWave's jsonb prints it (`3.0`, `1e20`).
+pub(crate) fn json_f64(v: f64) -> String {
+    ryu::Buffer::new().format_finite(v).to_owned()
 }
 
-fn write_shortest(sci: &str, layout: &Layout, out: &mut String) {
-    let (neg, digits, exp) = split_sci(sci);
-    if neg {
-        out.push('-');
-    }
-    let len = digits.len() as i32;
-    let point = exp + 1;
-    if point >= len && point <= layout.max_point {
-        out.push_str(&digits);
-        out.extend(std::iter::repeat_n('0', (point - len) as usize));
-    } else if point > 0 && point <= layout.max_point {
-        out.push_str(&digits[..point as usize]);
-        out.push('.');
-        out.push_str(&digits[point as usize..]);
-    } else if point > layout.min_point && point <= 0 {
-        out.push_str("0.");
-        out.extend(std::iter::repeat_n('0', (-point) as usize));
-        out.push_str(&digits);
-    } else {
-        out.push_str(&digits[..1]);
-        if len > 1 {
-            out.push('.');
-            out.push_str(&digits[1..]);
+/// RisingWave's float text, which is ryu's shortest round-trip digits (not std's: the two differ
+/// at rounding ties, e.g. float4 `-388827.12`) in ryu's layout, without a trailing `.0` and with
+/// a C-style exponent (`1e+20`, `1e-07`).
+fn write_shortest(ryu: &str, out: &mut String) {
+    match ryu.split_once('e') {
+        Some((mantissa, exp)) => {
+            out.push_str(mantissa);
+            write_exponent(exp.parse().unwrap_or(0), out);
         }
-        write_exponent(exp, out);
+        None => out.push_str(ryu.strip_suffix(".0").unwrap_or(ryu)),
     }
 }
 
 /// C's `%.{precision}g`, as Postgres' float8out uses for `extra_float_digits <= 0`.
 fn write_g(v: f64, precision: usize, out: &mut String) {
     let sci = format!("{:.*e}", precision - 1, v);
-    let (_, _, exp) = split_sci(&sci);
+    let exp: i32 = sci.rsplit_once('e').and_then(|(_, e)| e.parse().ok()).unwrap_or(0);
     if exp < -4 || exp >= precision as i32 {
         let (mantissa, _) = sci.split_once('e').unwrap_or((&sci, ""));
         out.push_str(trim_fraction_zeros(mantissa));
@@ -103,7 +75,11 @@ fn write_g(v: f64, precision: usize, out: &mut String) {
 }
 
 fn trim_fraction_zeros(s: &str) -> &str {
-    if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.') } else { s }
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        s
+    }
 }
 
 /// C's exponent style: sign always, at least two digits.

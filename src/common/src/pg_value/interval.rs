@@ -174,7 +174,10 @@ fn unit_of(word: &str) -> Option<Unit> {
 #[derive(Debug, PartialEq)]
 enum Token {
     /// A signed decimal number, split into its integer part and (same-signed) fraction.
-    Number { int: i64, frac: f64 },
+    Number {
+        int: i64,
+        frac: f64,
+    },
     /// `[+-]H:M[:S[.f]]` (or `M:S.f`) as signed microseconds.
     Time(i128),
     /// SQL-standard `[+-]Y-M` as signed months.

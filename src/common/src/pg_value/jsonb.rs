@@ -7,8 +7,9 @@ use crate::error::Result;
 
 /// Parses JSON text and re-serializes it the way jsonb prints: `", "` and `": "` separators,
 /// object keys in jsonb's order (shorter keys first, then bytewise), the last of duplicate keys
-/// kept. Numbers keep serde_json's reading (integers exactly, others as f64), which matches
-/// RisingWave's jsonb (`1.1451419198101145e38` for a 39-digit integer).
+/// kept. Numbers are read as serde_json reads them (64-bit integers exactly, others as f64) and
+/// printed as RisingWave's jsonb prints them: `3.0`, and `1.1451419198101145e38` for a 39-digit
+/// integer.
 pub fn normalize_jsonb(s: &str) -> Result<String> {
     let value: Json =
         serde_json::from_str(s).map_err(|e| invalid(format!("invalid input syntax for type json: {e}")))?;
@@ -21,7 +22,10 @@ fn write_json(value: &Json, out: &mut String) {
     match value {
         Json::Null => out.push_str("null"),
         Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Json::Number(n) => out.push_str(&n.to_string()),
+        Json::Number(n) => match n.as_f64() {
+            Some(f) if n.is_f64() && f.is_finite() => out.push_str(&super::float::json_f64(f)),
+            _ => out.push_str(&n.to_string()),
+        },
         Json::String(s) => write_string(s, out),
         Json::Array(items) => {
             out.push('[');

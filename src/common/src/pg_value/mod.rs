@@ -14,7 +14,7 @@
 //! Everything else (intervals, arrays, bytea, numeric, the binary formats) is Postgres'.
 //!
 //! Arrays handed in may be of any Arrow flavour DataFusion produces: values are read by value,
-//! guided by the SQL type, and converted to an internal [`Value`] first, so the renderers only deal
+//! guided by the SQL type, and converted to an internal `Value` first, so the renderers only deal
 //! with one representation per SQL type.
 
 mod array;
@@ -28,10 +28,12 @@ mod scalar;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod diff_tmp;
 
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, ListArray, new_empty_array};
+use arrow::array::{new_empty_array, Array, ArrayRef, ListArray};
 use arrow::buffer::OffsetBuffer;
 use arrow::datatypes::Field;
 use datafusion::scalar::ScalarValue;
@@ -90,11 +92,13 @@ pub fn format_text(array: &dyn Array, row: usize, ty: &DataType, opts: &FormatOp
     if let Some(actual) = extract::foreign_type_for_text(array, ty) {
         return format_text(array, row, &actual, opts);
     }
-    let Some(value) = extract::extract(array, row, ty)? else {
-        return Ok(None);
-    };
     let mut out = String::new();
-    write_text(&value, ty, opts, &mut out)?;
+    match extract::extract(array, row, ty)? {
+        None => return Ok(None),
+        // Strings are already their own text; skip the copy on the hottest path.
+        Some(Value::Text(s)) => return Ok(Some(s)),
+        Some(value) => write_text(&value, ty, opts, &mut out)?,
+    }
     Ok(Some(out))
 }
 
@@ -108,11 +112,13 @@ pub fn format_binary(array: &dyn Array, row: usize, ty: &DataType) -> Result<Opt
             _ => t.into_bytes(),
         }));
     }
-    let Some(value) = extract::extract(array, row, ty)? else {
-        return Ok(None);
-    };
     let mut out = Vec::new();
-    write_binary(&value, ty, &mut out)?;
+    match extract::extract(array, row, ty)? {
+        None => return Ok(None),
+        Some(Value::Text(s)) if *ty != DataType::Jsonb => return Ok(Some(s.into_bytes())),
+        Some(Value::Bytes(b)) => return Ok(Some(b)),
+        Some(value) => write_binary(&value, ty, &mut out)?,
+    }
     Ok(Some(out))
 }
 
@@ -214,11 +220,7 @@ pub(crate) fn list_scalar(elems: Vec<ScalarValue>, elem_ty: &DataType) -> Result
     } else {
         ScalarValue::iter_to_array(elems).map_err(|e| CommonError::Encoding(e.to_string()))?
     };
-    let values = if values.data_type() == &elem_arrow {
-        values
-    } else {
-        arrow::compute::cast(&values, &elem_arrow)?
-    };
+    let values = if values.data_type() == &elem_arrow { values } else { arrow::compute::cast(&values, &elem_arrow)? };
     let field = Arc::new(Field::new("item", elem_arrow, true));
     let list = ListArray::try_new(field, OffsetBuffer::from_lengths([values.len()]), values, None)?;
     Ok(ScalarValue::List(Arc::new(list)))

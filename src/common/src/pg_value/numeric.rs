@@ -6,7 +6,7 @@
 
 use super::invalid;
 use crate::error::Result;
-use crate::types::{DEFAULT_DECIMAL_PRECISION, DEFAULT_DECIMAL_SCALE, DataType};
+use crate::types::{DataType, DEFAULT_DECIMAL_PRECISION, DEFAULT_DECIMAL_SCALE};
 
 /// Postgres' limit on a numeric's decimal exponent in text input.
 const MAX_EXPONENT: i64 = 1_000_000;
@@ -235,11 +235,8 @@ impl Numeric {
         let lead = (4 - int_len % 4) % 4;
         let trail = (4 - dscale % 4) % 4;
         let padded = format!("{}{}{}", "0".repeat(lead), digits, "0".repeat(trail));
-        let mut groups: Vec<u16> = padded
-            .as_bytes()
-            .chunks(4)
-            .map(|c| c.iter().fold(0u16, |acc, d| acc * 10 + u16::from(d - b'0')))
-            .collect();
+        let mut groups: Vec<u16> =
+            padded.as_bytes().chunks(4).map(|c| c.iter().fold(0u16, |acc, d| acc * 10 + u16::from(d - b'0'))).collect();
         let mut weight = ((int_len + lead) / 4) as i32 - 1;
         let leading_zeros = groups.iter().take_while(|g| **g == 0).count();
         groups.drain(..leading_zeros);

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use arrow::datatypes::IntervalMonthDayNano;
 use datafusion::scalar::ScalarValue;
 
-use super::numeric::{Numeric, arrow_precision_scale};
-use super::{FormatOptions, datetime, interval, invalid, syntax_error};
+use super::numeric::{arrow_precision_scale, Numeric};
+use super::{datetime, interval, invalid, syntax_error, FormatOptions};
 use crate::error::{CommonError, Result};
 use crate::types::{DataType, TIMESTAMPTZ_ARROW_TZ};
 
@@ -27,7 +27,9 @@ pub(crate) fn parse_text_scalar(s: &str, ty: &DataType, opts: &FormatOptions) ->
         DataType::Bytea => ScalarValue::Binary(Some(parse_bytea(s)?)),
         DataType::Date => ScalarValue::Date32(Some(datetime::parse_date(s, &opts.timezone)?)),
         DataType::Time => ScalarValue::Time64Microsecond(Some(datetime::parse_time(s)?)),
-        DataType::Timestamp => ScalarValue::TimestampMicrosecond(Some(datetime::parse_timestamp(s, &opts.timezone)?), None),
+        DataType::Timestamp => {
+            ScalarValue::TimestampMicrosecond(Some(datetime::parse_timestamp(s, &opts.timezone)?), None)
+        }
         DataType::Timestamptz => timestamptz_scalar(datetime::parse_timestamptz(s, &opts.timezone)?),
         DataType::Interval => interval_scalar(interval::parse_interval(s)?),
         DataType::List(elem) => return super::array::parse_text_array(s, elem, opts),

@@ -7,7 +7,8 @@
 mod scan;
 mod writer;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
+use std::time::{Duration, Instant};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -15,7 +16,7 @@ use bytes::Bytes;
 use parking_lot::{Mutex, RwLock};
 use tributary_common::catalog::Table;
 use tributary_common::encoding::table_key_prefix;
-use tributary_storage::StateStore;
+use tributary_storage::{PinGuard, StateStore};
 
 pub use scan::scan_table;
 pub use writer::TableWriter;
@@ -30,7 +31,11 @@ pub struct TableManager {
     dropped: Mutex<Vec<(Bytes, Option<Bytes>)>>,
     current_epoch: AtomicU64,
     row_ids: RwLock<Arc<RowIdGenerator>>,
+    recent_pins: Mutex<VecDeque<(Instant, PinGuard)>>,
 }
+
+/// How long a committed epoch stays readable after newer ones are committed.
+const EPOCH_RETENTION: Duration = Duration::from_secs(30);
 
 impl TableManager {
     pub fn new(store: Arc<dyn StateStore>) -> Self {
@@ -40,6 +45,7 @@ impl TableManager {
             dropped: Mutex::new(Vec::new()),
             current_epoch: AtomicU64::new(0),
             row_ids: RwLock::new(Arc::new(RowIdGenerator::new(0))),
+            recent_pins: Mutex::new(VecDeque::new()),
         }
     }
 
@@ -112,7 +118,16 @@ impl TableManager {
         Ok(())
     }
 
-    pub fn commit(&self, epoch: u64) {
+    pub fn commit(&self, epoch: u64) -> ComputeResult<()> {
         self.store.commit_epoch(epoch);
+        // A frontend picks a committed epoch and then scans at it a little later: keep recent
+        // epochs readable for a while so such scans never find their epoch collected.
+        let now = Instant::now();
+        let mut pins = self.recent_pins.lock();
+        pins.push_back((now, self.store.pin_epoch(epoch)?));
+        while pins.len() > 1 && pins.front().is_some_and(|(t, _)| now.duration_since(*t) > EPOCH_RETENTION) {
+            pins.pop_front();
+        }
+        Ok(())
     }
 }

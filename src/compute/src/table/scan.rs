@@ -35,7 +35,7 @@ pub async fn scan_table(
     let prefix = table_key_prefix(table.table_id);
     let end = (u32::from_be_bytes(prefix).saturating_add(1)).to_be_bytes();
     let range = (Bound::Included(Bytes::copy_from_slice(&prefix)), Bound::Excluded(Bytes::copy_from_slice(&end)));
-    let _pin = store.pin_epoch(epoch);
+    let _pin = store.pin_epoch(epoch)?;
     let mut iter = store.iter(range, epoch).await?;
 
     let pk_types = table.pk_types();

@@ -7,7 +7,10 @@
 
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, AsArray, BooleanBuilder, Decimal128Builder, Float32Builder, Float64Builder, Int64Builder};
+use arrow::array::{
+    ArrayRef, AsArray, BooleanBuilder, Decimal128Builder, Float32Builder, Float64Builder,
+    Int64Builder,
+};
 use arrow::compute::kernels::cast_utils::parse_decimal;
 use arrow::datatypes::{DataType, Decimal128Type};
 use datafusion::common::config::ConfigOptions;
@@ -17,7 +20,8 @@ use datafusion::logical_expr::expr::ScalarFunction;
 use datafusion::logical_expr::expr_rewriter::NamePreserver;
 use datafusion::logical_expr::utils::merge_schema;
 use datafusion::logical_expr::{
-    ColumnarValue, Expr, ExprSchemable, LogicalPlan, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+    ColumnarValue, Expr, ExprSchemable, LogicalPlan, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl,
+    Signature, Volatility,
 };
 use datafusion::optimizer::AnalyzerRule;
 
@@ -30,8 +34,10 @@ pub struct JsonbAnalyzerRule;
 
 impl AnalyzerRule for JsonbAnalyzerRule {
     fn analyze(&self, plan: LogicalPlan, _config: &ConfigOptions) -> Result<LogicalPlan> {
-        plan.transform_up_with_subqueries(|plan| rewrite_casts(plan)?.transform_data(rewrite_srf_projection))
-            .map(|t| t.data)
+        plan.transform_up_with_subqueries(|plan| {
+            rewrite_casts(plan)?.transform_data(rewrite_srf_projection)
+        })
+        .map(|t| t.data)
     }
 
     fn name(&self) -> &str {
@@ -42,12 +48,16 @@ impl AnalyzerRule for JsonbAnalyzerRule {
 fn rewrite_casts(plan: LogicalPlan) -> Result<Transformed<LogicalPlan>> {
     let mut schema = merge_schema(&plan.inputs());
     if let LogicalPlan::TableScan(ts) = &plan {
-        schema.merge(&DFSchema::try_from_qualified_schema(ts.table_name.clone(), &ts.source.schema())?);
+        schema.merge(&DFSchema::try_from_qualified_schema(
+            ts.table_name.clone(),
+            &ts.source.schema(),
+        )?);
     }
     let names = NamePreserver::new(&plan);
     let t = plan.map_expressions(|expr| {
         let saved = names.save(&expr);
-        expr.transform_up(|e| rewrite_cast(e, &schema)).map(|t| t.update_data(|e| saved.restore(e)))
+        expr.transform_up(|e| rewrite_cast(e, &schema))
+            .map(|t| t.update_data(|e| saved.restore(e)))
     })?;
     if t.transformed {
         t.map_data(|p| p.recompute_schema())
@@ -79,29 +89,50 @@ fn sql_type_name(t: &DataType) -> String {
 }
 
 fn rewrite_cast(e: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
-    let Expr::Cast(cast) = &e else { return Ok(Transformed::no(e)) };
+    let Expr::Cast(cast) = &e else {
+        return Ok(Transformed::no(e));
+    };
     let target = cast.field.data_type().clone();
     // Types of expressions outside this node's inputs cannot be known here; such casts stay.
-    let Ok(source) = cast.expr.get_type(schema) else { return Ok(Transformed::no(e)) };
+    let Ok(source) = cast.expr.get_type(schema) else {
+        return Ok(Transformed::no(e));
+    };
     if source == target {
         return Ok(Transformed::no(e));
     }
-    let Expr::Cast(cast) = e else { return Ok(Transformed::no(e)) };
+    let Expr::Cast(cast) = e else {
+        return Ok(Transformed::no(e));
+    };
     let inner = *cast.expr;
-    let call = |f: Arc<ScalarUDF>, arg: Expr| Transformed::yes(Expr::ScalarFunction(ScalarFunction::new_udf(f, vec![arg])));
+    let call = |f: Arc<ScalarUDF>, arg: Expr| {
+        Transformed::yes(Expr::ScalarFunction(ScalarFunction::new_udf(f, vec![arg])))
+    };
     if target == DataType::LargeUtf8 {
         return match source {
             DataType::Utf8 | DataType::Utf8View => Ok(call(udf(Kind::In), inner)),
-            DataType::Null => Ok(Transformed::no(Expr::Cast(datafusion::logical_expr::Cast::new(Box::new(inner), target)))),
+            DataType::Null => Ok(Transformed::no(Expr::Cast(
+                datafusion::logical_expr::Cast::new(Box::new(inner), target),
+            ))),
             other => plan_err!("cannot cast type {} to jsonb", sql_type_name(&other)),
         };
+    }
+    if let (DataType::List(from), DataType::List(to)) = (&source, &target) {
+        if matches!(from.data_type(), DataType::Utf8 | DataType::Utf8View)
+            && to.data_type() == &DataType::LargeUtf8
+        {
+            // Element-wise text → jsonb, then the plain cast settles the list field's name.
+            let parsed = Expr::ScalarFunction(ScalarFunction::new_udf(udf(Kind::In), vec![inner]));
+            return Ok(Transformed::yes(Expr::Cast(
+                datafusion::logical_expr::Cast::new(Box::new(parsed), target),
+            )));
+        }
     }
     if source == DataType::LargeUtf8 {
         return match &target {
             // jsonb → text is its normalized text, which is what the plain cast gives.
-            DataType::Utf8 | DataType::Utf8View => {
-                Ok(Transformed::no(Expr::Cast(datafusion::logical_expr::Cast::new(Box::new(inner), target))))
-            }
+            DataType::Utf8 | DataType::Utf8View => Ok(Transformed::no(Expr::Cast(
+                datafusion::logical_expr::Cast::new(Box::new(inner), target),
+            ))),
             DataType::Boolean
             | DataType::Int8
             | DataType::Int16
@@ -113,7 +144,9 @@ fn rewrite_cast(e: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
             other => plan_err!("cannot cast type jsonb to {}", sql_type_name(other)),
         };
     }
-    Ok(Transformed::no(Expr::Cast(datafusion::logical_expr::Cast::new(Box::new(inner), target))))
+    Ok(Transformed::no(Expr::Cast(
+        datafusion::logical_expr::Cast::new(Box::new(inner), target),
+    )))
 }
 
 /// jsonb → boolean/number casts: only a JSON value of the matching kind converts.
@@ -147,9 +180,12 @@ impl ScalarUDFImpl for JsonbCast {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let scalar = matches!(args.args[0], ColumnarValue::Scalar(_));
+        let [arg] = args.args.as_slice() else {
+            return exec_err!("function {} takes 1 argument", self.name);
+        };
+        let scalar = matches!(arg, ColumnarValue::Scalar(_));
         let n = if scalar { 1 } else { args.number_rows };
-        let input = args.args[0].to_array(n)?;
+        let input = arg.to_array(n)?;
         let out = cast_array(&input, &self.target)?;
         if scalar {
             Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?))
@@ -160,14 +196,22 @@ impl ScalarUDFImpl for JsonbCast {
 }
 
 fn cast_array(input: &ArrayRef, target: &DataType) -> Result<ArrayRef> {
+    let input = arrow::compute::cast(input, &DataType::LargeUtf8)?;
     let strings = input.as_string::<i64>();
     let target_name = sql_type_name(target);
     let values = strings
         .iter()
-        .map(|s| s.map(value::parse).transpose().map_err(|e| DataFusionError::Execution(e.to_string())))
+        .map(|s| {
+            s.map(value::parse)
+                .transpose()
+                .map_err(|e| DataFusionError::Execution(e.to_string()))
+        })
         .collect::<Result<Vec<Option<Value>>>>()?;
     let wrong = |v: &Value| -> DataFusionError {
-        DataFusionError::Execution(format!("cannot cast jsonb {} to type {target_name}", v.type_name()))
+        DataFusionError::Execution(format!(
+            "cannot cast jsonb {} to type {target_name}",
+            v.type_name()
+        ))
     };
     let number = |v: &Value| -> Result<super::value::Number> {
         match v {
@@ -205,7 +249,9 @@ fn cast_array(input: &ArrayRef, target: &DataType) -> Result<ArrayRef> {
                             // numeric → integer rounds half away from zero, as f64::round does.
                             Err(_) => {
                                 let f = n.as_f64().round();
-                                (f >= -9.223_372_036_854_776e18 && f < 9.223_372_036_854_776e18).then_some(f as i64)
+                                (-9.223_372_036_854_776e18..9.223_372_036_854_776e18)
+                                    .contains(&f)
+                                    .then_some(f as i64)
                             }
                         };
                         match x {
@@ -222,7 +268,9 @@ fn cast_array(input: &ArrayRef, target: &DataType) -> Result<ArrayRef> {
             for v in &values {
                 match v {
                     None => b.append_null(),
-                    Some(v) => b.append_value(number(v)?.as_str().parse::<f32>().unwrap_or(f32::NAN)),
+                    Some(v) => {
+                        b.append_value(number(v)?.as_str().parse::<f32>().unwrap_or(f32::NAN))
+                    }
                 }
             }
             Arc::new(b.finish())
@@ -244,10 +292,12 @@ fn cast_array(input: &ArrayRef, target: &DataType) -> Result<ArrayRef> {
                     None => b.append_null(),
                     Some(v) => {
                         let n = number(v)?;
-                        let text = plain_number_text(&n)
-                            .ok_or_else(|| DataFusionError::Execution("numeric field overflow".into()))?;
-                        let d = parse_decimal::<Decimal128Type>(&text, *p, *s)
-                            .map_err(|_| DataFusionError::Execution("numeric field overflow".into()))?;
+                        let text = plain_number_text(&n).ok_or_else(|| {
+                            DataFusionError::Execution("numeric field overflow".into())
+                        })?;
+                        let d = parse_decimal::<Decimal128Type>(&text, *p, *s).map_err(|_| {
+                            DataFusionError::Execution("numeric field overflow".into())
+                        })?;
                         b.append_value(d);
                     }
                 }

@@ -41,15 +41,26 @@ pub fn install(mut builder: SessionStateBuilder) -> SessionStateBuilder {
     ] {
         functions.push(analyzer::cast_udf(target));
     }
-    builder.aggregate_functions().get_or_insert_with(Vec::new).extend(planner::agg_udafs());
-    let tables = builder.table_functions().get_or_insert_with(Default::default);
+    builder
+        .aggregate_functions()
+        .get_or_insert_with(Vec::new)
+        .extend(planner::agg_udafs());
+    let tables = builder
+        .table_functions()
+        .get_or_insert_with(Default::default);
     for kind in udf::SrfKind::ALL {
-        let f = TableFunction::new(kind.name().to_string(), Arc::new(srf::JsonbTableFunction(kind)));
+        let f = TableFunction::new(
+            kind.name().to_string(),
+            Arc::new(srf::JsonbTableFunction(kind)),
+        );
         tables.insert(kind.name().to_string(), Arc::new(f));
     }
     // First, so that jsonb operands never reach the default planners (which would read `||`
     // and `@>` as string or array operators).
-    builder.expr_planners().get_or_insert_with(Vec::new).insert(0, Arc::new(planner::JsonbExprPlanner));
+    builder
+        .expr_planners()
+        .get_or_insert_with(Vec::new)
+        .insert(0, Arc::new(planner::JsonbExprPlanner));
     builder
         .with_type_planner(Arc::new(planner::JsonbTypePlanner))
         .with_analyzer_rule(Arc::new(analyzer::JsonbAnalyzerRule))

@@ -64,9 +64,9 @@ fn contains_at(a: &Value, b: &Value, top: bool) -> bool {
             None => false,
         }),
         (Value::Array(xs), Value::Array(ys)) => ys.iter().all(|y| match y {
-            Value::Array(_) | Value::Object(_) => xs
-                .iter()
-                .any(|x| std::mem::discriminant(x) == std::mem::discriminant(y) && contains_at(x, y, false)),
+            Value::Array(_) | Value::Object(_) => xs.iter().any(|x| {
+                std::mem::discriminant(x) == std::mem::discriminant(y) && contains_at(x, y, false)
+            }),
             _ => xs.iter().any(|x| scalar_eq(x, y)),
         }),
         // Only a top-level array may contain a bare scalar.
@@ -88,7 +88,9 @@ fn scalar_eq(a: &Value, b: &Value) -> bool {
 pub fn exists(v: &Value, key: &str) -> bool {
     match v {
         Value::Object(obj) => obj.contains_key(key),
-        Value::Array(items) => items.iter().any(|i| matches!(i, Value::String(s) if s == key)),
+        Value::Array(items) => items
+            .iter()
+            .any(|i| matches!(i, Value::String(s) if s == key)),
         Value::String(s) => s == key,
         _ => false,
     }
@@ -166,8 +168,12 @@ pub fn delete_path(v: Value, path: &[Option<String>]) -> OpResult<Value> {
 }
 
 fn delete_path_at(v: &mut Value, path: &[Option<String>], pos: usize) -> OpResult<()> {
-    let Some((step, rest)) = path.split_first() else { return Ok(()) };
-    let step = step.as_deref().ok_or_else(|| format!("path element at position {pos} is null"))?;
+    let Some((step, rest)) = path.split_first() else {
+        return Ok(());
+    };
+    let step = step
+        .as_deref()
+        .ok_or_else(|| format!("path element at position {pos} is null"))?;
     match v {
         Value::Object(obj) => {
             if rest.is_empty() {
@@ -201,9 +207,19 @@ pub fn set_path(v: Value, path: &[Option<String>], new: Value, create: bool) -> 
     Ok(v)
 }
 
-fn set_path_at(v: &mut Value, path: &[Option<String>], new: Value, create: bool, pos: usize) -> OpResult<()> {
-    let Some((step, rest)) = path.split_first() else { return Ok(()) };
-    let step = step.as_deref().ok_or_else(|| format!("path element at position {pos} is null"))?;
+fn set_path_at(
+    v: &mut Value,
+    path: &[Option<String>],
+    new: Value,
+    create: bool,
+    pos: usize,
+) -> OpResult<()> {
+    let Some((step, rest)) = path.split_first() else {
+        return Ok(());
+    };
+    let step = step
+        .as_deref()
+        .ok_or_else(|| format!("path element at position {pos} is null"))?;
     match v {
         Value::Object(obj) => {
             if rest.is_empty() {
@@ -257,7 +273,10 @@ pub fn strip_nulls(v: &mut Value) {
 pub fn each(v: &Value) -> OpResult<Vec<(String, Value)>> {
     match v {
         Value::Object(obj) => Ok(obj.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
-        other => Err(format!("cannot deconstruct {} as an object", article(other))),
+        other => Err(format!(
+            "cannot deconstruct {} as an object",
+            article(other)
+        )),
     }
 }
 

@@ -6,13 +6,16 @@ use arrow::datatypes::{DataType, FieldRef};
 use datafusion::common::datatype::DataTypeExt;
 use datafusion::common::{exec_err, DFSchema, Result, ScalarValue};
 use datafusion::functions_aggregate::array_agg::array_agg_udaf;
-use datafusion::logical_expr::expr::{AggregateFunction, ScalarFunction, WindowFunction, WindowFunctionParams};
+use datafusion::logical_expr::expr::{
+    AggregateFunction, ScalarFunction, WindowFunction, WindowFunctionParams,
+};
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
 use datafusion::logical_expr::planner::{
     ExprPlanner, PlannerResult, RawAggregateExpr, RawBinaryExpr, RawWindowExpr, TypePlanner,
 };
 use datafusion::logical_expr::{
-    Accumulator, AggregateUDF, AggregateUDFImpl, BinaryExpr, Cast, Expr, ExprSchemable, Operator, Signature, Volatility, WindowFunctionDefinition,
+    Accumulator, AggregateUDF, AggregateUDFImpl, BinaryExpr, Cast, Expr, ExprSchemable, Operator,
+    Signature, Volatility, WindowFunctionDefinition,
 };
 use datafusion::sql::sqlparser::ast::{self, BinaryOperator};
 
@@ -25,7 +28,9 @@ pub struct JsonbTypePlanner;
 impl TypePlanner for JsonbTypePlanner {
     fn plan_type_field(&self, sql_type: &ast::DataType) -> Result<Option<FieldRef>> {
         match sql_type {
-            ast::DataType::JSONB | ast::DataType::JSON => Ok(Some(DataType::LargeUtf8.into_nullable_field_ref())),
+            ast::DataType::JSONB | ast::DataType::JSON => {
+                Ok(Some(DataType::LargeUtf8.into_nullable_field_ref()))
+            }
             _ => Ok(None),
         }
     }
@@ -46,11 +51,18 @@ fn is_text_literal(e: &Expr) -> bool {
 }
 
 fn is_list(t: &DataType) -> bool {
-    matches!(t, DataType::List(_) | DataType::LargeList(_) | DataType::FixedSizeList(_, _))
+    matches!(
+        t,
+        DataType::List(_) | DataType::LargeList(_) | DataType::FixedSizeList(_, _)
+    )
 }
 
 impl ExprPlanner for JsonbExprPlanner {
-    fn plan_binary_op(&self, expr: RawBinaryExpr, schema: &DFSchema) -> Result<PlannerResult<RawBinaryExpr>> {
+    fn plan_binary_op(
+        &self,
+        expr: RawBinaryExpr,
+        schema: &DFSchema,
+    ) -> Result<PlannerResult<RawBinaryExpr>> {
         let RawBinaryExpr { op, left, right } = expr;
         let lt = left.get_type(schema)?;
         let rt = right.get_type(schema)?;
@@ -68,11 +80,15 @@ impl ExprPlanner for JsonbExprPlanner {
             BinaryOperator::QuestionPipe if left_json => Some(Kind::ExistsAny),
             BinaryOperator::QuestionAnd if left_json => Some(Kind::ExistsAll),
             BinaryOperator::HashMinus if left_json => Some(Kind::DeletePath),
-            BinaryOperator::AtArrow if (lj || rj) && !is_list(&lt) && !is_list(&rt) => Some(Kind::Contains),
-            BinaryOperator::ArrowAt if (lj || rj) && !is_list(&lt) && !is_list(&rt) => Some(Kind::Contained),
+            BinaryOperator::AtArrow if (lj || rj) && !is_list(&lt) && !is_list(&rt) => {
+                Some(Kind::Contains)
+            }
+            BinaryOperator::ArrowAt if (lj || rj) && !is_list(&lt) && !is_list(&rt) => {
+                Some(Kind::Contained)
+            }
             BinaryOperator::Minus if lj => Some(Kind::Delete),
             BinaryOperator::StringConcat
-                if (lj && rj) || (lj && is_text_literal(&right)) || (rj && is_text_literal(&left)) =>
+                if (lj && (rj || is_text_literal(&right))) || (rj && is_text_literal(&left)) =>
             {
                 Some(Kind::Concat)
             }
@@ -81,23 +97,24 @@ impl ExprPlanner for JsonbExprPlanner {
         if let Some(kind) = kind {
             return Ok(PlannerResult::Planned(call(kind, vec![left, right])));
         }
-        let planned = if op == BinaryOperator::StringConcat && (lj || rj) && !is_list(&lt) && !is_list(&rt) {
-            // jsonb || text is text concatenation of jsonb's text, as in Postgres.
-            let as_text = |e: Expr, is_jsonb: bool| {
-                if is_jsonb {
-                    Expr::Cast(Cast::new(Box::new(e), DataType::Utf8))
-                } else {
-                    e
-                }
+        let planned =
+            if op == BinaryOperator::StringConcat && (lj || rj) && !is_list(&lt) && !is_list(&rt) {
+                // jsonb || text is text concatenation of jsonb's text, as in Postgres.
+                let as_text = |e: Expr, is_jsonb: bool| {
+                    if is_jsonb {
+                        Expr::Cast(Cast::new(Box::new(e), DataType::Utf8))
+                    } else {
+                        e
+                    }
+                };
+                Some(Expr::BinaryExpr(BinaryExpr::new(
+                    Box::new(as_text(left.clone(), lj)),
+                    Operator::StringConcat,
+                    Box::new(as_text(right.clone(), rj)),
+                )))
+            } else {
+                None
             };
-            Some(Expr::BinaryExpr(BinaryExpr::new(
-                Box::new(as_text(left.clone(), lj)),
-                Operator::StringConcat,
-                Box::new(as_text(right.clone(), rj)),
-            )))
-        } else {
-            None
-        };
         match planned {
             Some(e) => Ok(PlannerResult::Planned(e)),
             None => Ok(PlannerResult::Original(RawBinaryExpr { op, left, right })),
@@ -109,11 +126,21 @@ impl ExprPlanner for JsonbExprPlanner {
     /// ORDER BY, FILTER and DISTINCT across partial aggregation.
     fn plan_aggregate(&self, expr: RawAggregateExpr) -> Result<PlannerResult<RawAggregateExpr>> {
         let (item, finish) = match expr.func.name() {
-            "jsonb_agg" if expr.args.len() == 1 => (call(Kind::ToJsonb, expr.args.clone()), Kind::AggFinish),
-            "jsonb_object_agg" if expr.args.len() == 2 => (call(Kind::Pair, expr.args.clone()), Kind::ObjectAggFinish),
+            "jsonb_agg" if expr.args.len() == 1 => {
+                (call(Kind::ToJsonb, expr.args.clone()), Kind::AggFinish)
+            }
+            "jsonb_object_agg" if expr.args.len() == 2 => {
+                (call(Kind::Pair, expr.args.clone()), Kind::ObjectAggFinish)
+            }
             _ => return Ok(PlannerResult::Original(expr)),
         };
-        let RawAggregateExpr { distinct, filter, order_by, null_treatment, .. } = expr;
+        let RawAggregateExpr {
+            distinct,
+            filter,
+            order_by,
+            null_treatment,
+            ..
+        } = expr;
         let agg = Expr::AggregateFunction(AggregateFunction::new_udf(
             array_agg_udaf(),
             vec![item],
@@ -131,11 +158,23 @@ impl ExprPlanner for JsonbExprPlanner {
             return Ok(PlannerResult::Original(expr));
         };
         let (item, finish) = match func.name() {
-            "jsonb_agg" if expr.args.len() == 1 => (call(Kind::ToJsonb, expr.args.clone()), Kind::AggFinish),
-            "jsonb_object_agg" if expr.args.len() == 2 => (call(Kind::Pair, expr.args.clone()), Kind::ObjectAggFinish),
+            "jsonb_agg" if expr.args.len() == 1 => {
+                (call(Kind::ToJsonb, expr.args.clone()), Kind::AggFinish)
+            }
+            "jsonb_object_agg" if expr.args.len() == 2 => {
+                (call(Kind::Pair, expr.args.clone()), Kind::ObjectAggFinish)
+            }
             _ => return Ok(PlannerResult::Original(expr)),
         };
-        let RawWindowExpr { partition_by, order_by, window_frame, filter, null_treatment, distinct, .. } = expr;
+        let RawWindowExpr {
+            partition_by,
+            order_by,
+            window_frame,
+            filter,
+            null_treatment,
+            distinct,
+            ..
+        } = expr;
         let window = Expr::WindowFunction(Box::new(WindowFunction {
             fun: WindowFunctionDefinition::AggregateUDF(array_agg_udaf()),
             params: WindowFunctionParams {

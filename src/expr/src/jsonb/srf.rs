@@ -7,15 +7,19 @@
 //!   in a projection below; the user-facing name stays as the column name;
 //! - in FROM, table functions of the same names take constant arguments.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
-use arrow::array::{ArrayRef, LargeStringBuilder, ListArray, RecordBatch, StringBuilder, StructArray};
+use arrow::array::{
+    ArrayRef, LargeStringBuilder, ListArray, RecordBatch, StringBuilder, StructArray,
+};
 use arrow::buffer::{NullBuffer, OffsetBuffer};
 use arrow::datatypes::{DataType, Field, Fields, Schema};
 use datafusion::catalog::{TableFunctionArgs, TableFunctionImpl, TableProvider};
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
-use datafusion::common::{exec_err, plan_err, Column, DataFusionError, NullHandling, Result, ScalarValue, UnnestOptions};
+use datafusion::common::{
+    exec_err, plan_err, Column, DataFusionError, NullHandling, Result, ScalarValue, UnnestOptions,
+};
 use datafusion::datasource::MemTable;
 use datafusion::logical_expr::expr::ScalarFunction;
 use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, Projection};
@@ -28,11 +32,31 @@ use super::value::{self, Value};
 fn rows_of(kind: Kind, v: &Value) -> Result<Vec<(Option<String>, Option<String>)>> {
     let e = |m: String| DataFusionError::Execution(m);
     Ok(match kind {
-        Kind::ElementsList => ops::elements(v).map_err(e)?.iter().map(|x| (None, Some(x.to_text()))).collect(),
-        Kind::ElementsTextList => ops::elements(v).map_err(e)?.iter().map(|x| (None, x.to_sql_text())).collect(),
-        Kind::ObjectKeysList => ops::object_keys(v).map_err(e)?.into_iter().map(|k| (None, Some(k))).collect(),
-        Kind::EachList => ops::each(v).map_err(e)?.into_iter().map(|(k, x)| (Some(k), Some(x.to_text()))).collect(),
-        Kind::EachTextList => ops::each(v).map_err(e)?.into_iter().map(|(k, x)| (Some(k), x.to_sql_text())).collect(),
+        Kind::ElementsList => ops::elements(v)
+            .map_err(e)?
+            .iter()
+            .map(|x| (None, Some(x.to_text())))
+            .collect(),
+        Kind::ElementsTextList => ops::elements(v)
+            .map_err(e)?
+            .iter()
+            .map(|x| (None, x.to_sql_text()))
+            .collect(),
+        Kind::ObjectKeysList => ops::object_keys(v)
+            .map_err(e)?
+            .into_iter()
+            .map(|k| (None, Some(k)))
+            .collect(),
+        Kind::EachList => ops::each(v)
+            .map_err(e)?
+            .into_iter()
+            .map(|(k, x)| (Some(k), Some(x.to_text())))
+            .collect(),
+        Kind::EachTextList => ops::each(v)
+            .map_err(e)?
+            .into_iter()
+            .map(|(k, x)| (Some(k), x.to_sql_text()))
+            .collect(),
         _ => return exec_err!("{} is not a set-returning function", kind.name()),
     })
 }
@@ -65,8 +89,13 @@ fn rows_array(srf: SrfKind, rows: &[(Option<String>, Option<String>)]) -> ArrayR
     match srf.row_type() {
         DataType::Struct(fields) => {
             let mut keys = StringBuilder::new();
-            rows.iter().for_each(|(k, _)| keys.append_option(k.as_deref()));
-            Arc::new(StructArray::new(fields, vec![Arc::new(keys.finish()), values], None))
+            rows.iter()
+                .for_each(|(k, _)| keys.append_option(k.as_deref()));
+            Arc::new(StructArray::new(
+                fields,
+                vec![Arc::new(keys.finish()), values],
+                None,
+            ))
         }
         _ => values,
     }
@@ -86,7 +115,8 @@ pub(super) fn evaluate_list(kind: Kind, input: &JsonbRows, n: usize) -> Result<A
             }
             None => valid.push(false),
         }
-        let end = i32::try_from(rows.len()).map_err(|_| DataFusionError::Execution("too many rows".into()))?;
+        let end = i32::try_from(rows.len())
+            .map_err(|_| DataFusionError::Execution("too many rows".into()))?;
         offsets.push(end);
     }
     let values = rows_array(srf, &rows);
@@ -100,7 +130,9 @@ pub(super) fn evaluate_list(kind: Kind, input: &JsonbRows, n: usize) -> Result<A
 }
 
 fn marker_kind(expr: &Expr) -> Option<SrfKind> {
-    let Expr::ScalarFunction(f) = expr else { return None };
+    let Expr::ScalarFunction(f) = expr else {
+        return None;
+    };
     let any: &dyn std::any::Any = f.func.inner().as_ref();
     match any.downcast_ref::<JsonbUdf>()?.kind() {
         Kind::SrfMarker(s) => Some(s),
@@ -113,30 +145,56 @@ static PLACEHOLDER_SEQ: AtomicUsize = AtomicUsize::new(0);
 /// Rewrites one projection whose expressions call set-returning jsonb functions into
 /// `Projection(original names) ← Unnest ← Projection(input columns + list twins)`.
 pub(super) fn rewrite_srf_projection(plan: LogicalPlan) -> Result<Transformed<LogicalPlan>> {
-    let LogicalPlan::Projection(Projection { expr, input, schema, .. }) = plan else {
+    let has_srf = |e: &Expr| {
+        e.exists(|sub| Ok(marker_kind(sub).is_some()))
+            .unwrap_or(false)
+    };
+    if !matches!(&plan, LogicalPlan::Projection(p) if p.expr.iter().any(has_srf)) {
+        return Ok(Transformed::no(plan));
+    }
+    let LogicalPlan::Projection(Projection {
+        expr,
+        input,
+        schema,
+        ..
+    }) = plan
+    else {
         return Ok(Transformed::no(plan));
     };
-    let has_srf = expr.iter().any(|e| {
-        e.exists(|sub| Ok(marker_kind(sub).is_some())).unwrap_or(false)
-    });
-    if !has_srf {
-        return Projection::try_new_with_schema(expr, input, schema).map(|p| Transformed::no(LogicalPlan::Projection(p)));
-    }
-    let mut inner: Vec<Expr> = input.schema().columns().into_iter().map(Expr::Column).collect();
+    let mut inner: Vec<Expr> = input
+        .schema()
+        .columns()
+        .into_iter()
+        .map(Expr::Column)
+        .collect();
     let mut unnest_cols: Vec<Column> = Vec::new();
     let mut outer = Vec::with_capacity(expr.len());
     for (e, (qualifier, field)) in expr.into_iter().zip(schema.iter()) {
         let rewritten = e.transform_down(|sub| {
-            let Some(srf) = marker_kind(&sub) else { return Ok(Transformed::no(sub)) };
-            let Expr::ScalarFunction(f) = sub else { return Ok(Transformed::no(sub)) };
-            if f.args.iter().any(|a| a.exists(|x| Ok(marker_kind(x).is_some())).unwrap_or(false)) {
+            let Some(srf) = marker_kind(&sub) else {
+                return Ok(Transformed::no(sub));
+            };
+            let Expr::ScalarFunction(f) = sub else {
+                return Ok(Transformed::no(sub));
+            };
+            if f.args.iter().any(has_srf) {
                 return plan_err!("set-returning functions must appear at top level of FROM");
             }
-            let name = format!("__jsonb_srf_{}", PLACEHOLDER_SEQ.fetch_add(1, Ordering::Relaxed));
-            inner.push(Expr::ScalarFunction(ScalarFunction::new_udf(udf(srf.list_kind()), f.args)).alias(&name));
+            let name = format!(
+                "__jsonb_srf_{}",
+                PLACEHOLDER_SEQ.fetch_add(1, Ordering::Relaxed)
+            );
+            inner.push(
+                Expr::ScalarFunction(ScalarFunction::new_udf(udf(srf.list_kind()), f.args))
+                    .alias(&name),
+            );
             let column = Column::from_name(name);
             unnest_cols.push(column.clone());
-            Ok(Transformed::new(Expr::Column(column), true, TreeNodeRecursion::Jump))
+            Ok(Transformed::new(
+                Expr::Column(column),
+                true,
+                TreeNodeRecursion::Jump,
+            ))
         })?;
         // Keep the output column named exactly as before, so that plans above stay valid.
         outer.push(match rewritten.data {
@@ -146,7 +204,10 @@ pub(super) fn rewrite_srf_projection(plan: LogicalPlan) -> Result<Transformed<Lo
     }
     let plan = LogicalPlanBuilder::from(Arc::unwrap_or_clone(input))
         .project(inner)?
-        .unnest_columns_with_options(unnest_cols, UnnestOptions::new().with_null_handling(NullHandling::Drop))?
+        .unnest_columns_with_options(
+            unnest_cols,
+            UnnestOptions::new().with_null_handling(NullHandling::Drop),
+        )?
         .project(outer)?
         .build()?;
     Ok(Transformed::yes(plan))
@@ -195,7 +256,10 @@ impl TableFunctionImpl for JsonbTableFunction {
         };
         let columns: Vec<ArrayRef> = match rows_array(self.0, &rows) {
             a if matches!(a.data_type(), DataType::Struct(_)) => {
-                let s = a.as_any().downcast_ref::<StructArray>().map(|s| s.columns().to_vec());
+                let s = a
+                    .as_any()
+                    .downcast_ref::<StructArray>()
+                    .map(|s| s.columns().to_vec());
                 s.ok_or_else(|| DataFusionError::Internal("struct rows".into()))?
             }
             a => vec![a],

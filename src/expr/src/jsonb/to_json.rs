@@ -25,13 +25,18 @@ pub fn array_to_values(array: &ArrayRef) -> Result<Vec<Option<Value>>> {
     macro_rules! int {
         ($t:ty) => {
             prim!($t, |a: &PrimitiveArray<$t>, i| -> Result<Value> {
-                Ok(Value::Number(Number::from_decimal_text(&a.value(i).to_string()).unwrap_or_else(|| Number::from_i64(0))))
+                Ok(Value::Number(
+                    Number::from_decimal_text(&a.value(i).to_string())
+                        .unwrap_or_else(|| Number::from_i64(0)),
+                ))
             })
         };
     }
     macro_rules! temporal {
         ($t:ty, $f:expr) => {
-            prim!($t, |a: &PrimitiveArray<$t>, i| -> Result<Value> { Ok(Value::String($f(a, i)?)) })
+            prim!($t, |a: &PrimitiveArray<$t>, i| -> Result<Value> {
+                Ok(Value::String($f(a, i)?))
+            })
         };
     }
     match array.data_type() {
@@ -39,7 +44,11 @@ pub fn array_to_values(array: &ArrayRef) -> Result<Vec<Option<Value>>> {
         DataType::Boolean => {
             let a = array.as_boolean();
             for i in 0..n {
-                out.push(if a.is_null(i) { None } else { Some(Value::Bool(a.value(i))) });
+                out.push(if a.is_null(i) {
+                    None
+                } else {
+                    Some(Value::Bool(a.value(i)))
+                });
             }
         }
         DataType::Int8 => int!(Int8Type),
@@ -50,21 +59,35 @@ pub fn array_to_values(array: &ArrayRef) -> Result<Vec<Option<Value>>> {
         DataType::UInt16 => int!(UInt16Type),
         DataType::UInt32 => int!(UInt32Type),
         DataType::UInt64 => int!(UInt64Type),
-        DataType::Float16 => prim!(Float16Type, |a: &PrimitiveArray<Float16Type>, i| -> Result<Value> {
+        DataType::Float16 => prim!(Float16Type, |a: &PrimitiveArray<Float16Type>,
+                                                 i|
+         -> Result<Value> {
             Ok(float_value(f32_to_f64(a.value(i).to_f32())))
         }),
-        DataType::Float32 => prim!(Float32Type, |a: &PrimitiveArray<Float32Type>, i| -> Result<Value> {
+        DataType::Float32 => prim!(Float32Type, |a: &PrimitiveArray<Float32Type>,
+                                                 i|
+         -> Result<Value> {
             Ok(float_value(f32_to_f64(a.value(i))))
         }),
-        DataType::Float64 => prim!(Float64Type, |a: &PrimitiveArray<Float64Type>, i| -> Result<Value> {
+        DataType::Float64 => prim!(Float64Type, |a: &PrimitiveArray<Float64Type>,
+                                                 i|
+         -> Result<Value> {
             Ok(float_value(a.value(i)))
         }),
-        DataType::Decimal128(_, _) => prim!(Decimal128Type, |a: &PrimitiveArray<Decimal128Type>, i| -> Result<Value> {
-            Ok(decimal_value(&a.value_as_string(i)))
-        }),
-        DataType::Decimal256(_, _) => prim!(Decimal256Type, |a: &PrimitiveArray<Decimal256Type>, i| -> Result<Value> {
-            Ok(decimal_value(&a.value_as_string(i)))
-        }),
+        DataType::Decimal128(_, _) => {
+            prim!(Decimal128Type, |a: &PrimitiveArray<Decimal128Type>,
+                                   i|
+             -> Result<Value> {
+                Ok(decimal_value(&a.value_as_string(i)))
+            })
+        }
+        DataType::Decimal256(_, _) => {
+            prim!(Decimal256Type, |a: &PrimitiveArray<Decimal256Type>,
+                                   i|
+             -> Result<Value> {
+                Ok(decimal_value(&a.value_as_string(i)))
+            })
+        }
         DataType::Utf8 => push_strings(&mut out, array.as_string::<i32>().iter()),
         DataType::Utf8View => push_strings(&mut out, array.as_string_view().iter()),
         // LargeUtf8 is jsonb already.
@@ -72,20 +95,26 @@ pub fn array_to_values(array: &ArrayRef) -> Result<Vec<Option<Value>>> {
             for s in array.as_string::<i64>().iter() {
                 out.push(match s {
                     None => None,
-                    Some(s) => Some(parse(s).map_err(|e| datafusion::error::DataFusionError::Execution(e.to_string()))?),
+                    Some(s) => Some(parse(s).map_err(|e| {
+                        datafusion::error::DataFusionError::Execution(e.to_string())
+                    })?),
                 });
             }
         }
         DataType::Binary => push_bytes(&mut out, array.as_binary::<i32>().iter()),
         DataType::LargeBinary => push_bytes(&mut out, array.as_binary::<i64>().iter()),
         DataType::BinaryView => push_bytes(&mut out, array.as_binary_view().iter()),
-        DataType::Date32 => temporal!(Date32Type, |a: &PrimitiveArray<Date32Type>, i| -> Result<String> {
+        DataType::Date32 => temporal!(Date32Type, |a: &PrimitiveArray<Date32Type>,
+                                                   i|
+         -> Result<String> {
             match a.value_as_date(i) {
                 Some(d) => Ok(d.format("%Y-%m-%d").to_string()),
                 None => exec_err!("date out of range"),
             }
         }),
-        DataType::Date64 => temporal!(Date64Type, |a: &PrimitiveArray<Date64Type>, i| -> Result<String> {
+        DataType::Date64 => temporal!(Date64Type, |a: &PrimitiveArray<Date64Type>,
+                                                   i|
+         -> Result<String> {
             match a.value_as_date(i) {
                 Some(d) => Ok(d.format("%Y-%m-%d").to_string()),
                 None => exec_err!("date out of range"),
@@ -102,25 +131,45 @@ pub fn array_to_values(array: &ArrayRef) -> Result<Vec<Option<Value>>> {
             };
             match unit {
                 TimeUnit::Second => timestamps::<TimestampSecondType>(array, tz, &mut out)?,
-                TimeUnit::Millisecond => timestamps::<TimestampMillisecondType>(array, tz, &mut out)?,
-                TimeUnit::Microsecond => timestamps::<TimestampMicrosecondType>(array, tz, &mut out)?,
+                TimeUnit::Millisecond => {
+                    timestamps::<TimestampMillisecondType>(array, tz, &mut out)?
+                }
+                TimeUnit::Microsecond => {
+                    timestamps::<TimestampMicrosecondType>(array, tz, &mut out)?
+                }
                 TimeUnit::Nanosecond => timestamps::<TimestampNanosecondType>(array, tz, &mut out)?,
             }
         }
         DataType::Interval(IntervalUnit::MonthDayNano) => {
-            temporal!(IntervalMonthDayNanoType, |a: &PrimitiveArray<IntervalMonthDayNanoType>, i| -> Result<String> {
+            temporal!(IntervalMonthDayNanoType, |a: &PrimitiveArray<
+                IntervalMonthDayNanoType,
+            >,
+                                                 i|
+             -> Result<String> {
                 let v = a.value(i);
                 Ok(interval_text(v.months, v.days, v.nanoseconds))
             })
         }
         DataType::Interval(IntervalUnit::DayTime) => {
-            temporal!(IntervalDayTimeType, |a: &PrimitiveArray<IntervalDayTimeType>, i| -> Result<String> {
+            temporal!(IntervalDayTimeType, |a: &PrimitiveArray<
+                IntervalDayTimeType,
+            >,
+                                            i|
+             -> Result<String> {
                 let v = a.value(i);
-                Ok(interval_text(0, v.days, i64::from(v.milliseconds) * 1_000_000))
+                Ok(interval_text(
+                    0,
+                    v.days,
+                    i64::from(v.milliseconds) * 1_000_000,
+                ))
             })
         }
         DataType::Interval(IntervalUnit::YearMonth) => {
-            temporal!(IntervalYearMonthType, |a: &PrimitiveArray<IntervalYearMonthType>, i| -> Result<String> {
+            temporal!(IntervalYearMonthType, |a: &PrimitiveArray<
+                IntervalYearMonthType,
+            >,
+                                              i|
+             -> Result<String> {
                 Ok(interval_text(a.value(i), 0, 0))
             })
         }
@@ -137,7 +186,11 @@ pub fn array_to_values(array: &ArrayRef) -> Result<Vec<Option<Value>>> {
                 out.push(if a.is_null(i) {
                     None
                 } else {
-                    Some(Value::String(interval_text(0, 0, a.value(i).saturating_mul(per_unit))))
+                    Some(Value::String(interval_text(
+                        0,
+                        0,
+                        a.value(i).saturating_mul(per_unit),
+                    )))
                 });
             }
         }
@@ -146,7 +199,11 @@ pub fn array_to_values(array: &ArrayRef) -> Result<Vec<Option<Value>>> {
         DataType::FixedSizeList(_, _) => {
             let a = array.as_fixed_size_list();
             for i in 0..n {
-                out.push(if a.is_null(i) { None } else { Some(list_value(&a.value(i))?) });
+                out.push(if a.is_null(i) {
+                    None
+                } else {
+                    Some(list_value(&a.value(i))?)
+                });
             }
         }
         DataType::Struct(fields) => {
@@ -198,13 +255,22 @@ fn push_bytes<'a>(out: &mut Vec<Option<Value>>, it: impl Iterator<Item = Option<
 
 fn lists<O: OffsetSizeTrait>(a: &GenericListArray<O>, out: &mut Vec<Option<Value>>) -> Result<()> {
     for i in 0..a.len() {
-        out.push(if a.is_null(i) { None } else { Some(list_value(&a.value(i))?) });
+        out.push(if a.is_null(i) {
+            None
+        } else {
+            Some(list_value(&a.value(i))?)
+        });
     }
     Ok(())
 }
 
 fn list_value(items: &ArrayRef) -> Result<Value> {
-    Ok(Value::Array(array_to_values(items)?.into_iter().map(|v| v.unwrap_or(Value::Null)).collect()))
+    Ok(Value::Array(
+        array_to_values(items)?
+            .into_iter()
+            .map(|v| v.unwrap_or(Value::Null))
+            .collect(),
+    ))
 }
 
 /// real widens through its shortest text so that `0.1::real` stays `0.1`, not
@@ -258,7 +324,11 @@ where
     }
 }
 
-fn timestamps<T: ArrowTimestampType>(array: &ArrayRef, tz: Option<Tz>, out: &mut Vec<Option<Value>>) -> Result<()> {
+fn timestamps<T: ArrowTimestampType>(
+    array: &ArrayRef,
+    tz: Option<Tz>,
+    out: &mut Vec<Option<Value>>,
+) -> Result<()> {
     use chrono::Timelike;
     let a = array.as_primitive::<T>();
     for i in 0..a.len() {

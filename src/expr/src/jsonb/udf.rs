@@ -4,13 +4,14 @@
 use std::sync::Arc;
 
 use arrow::array::{
-    Array, ArrayRef, AsArray, BooleanBuilder, Int32Builder, LargeStringArray, LargeStringBuilder, ListArray,
-    StringBuilder,
+    Array, ArrayRef, AsArray, BooleanBuilder, Int32Builder, LargeStringArray, LargeStringBuilder,
+    ListArray, StringBuilder,
 };
 use arrow::datatypes::{DataType, Field, Int64Type};
 use datafusion::common::{exec_err, plan_err, DataFusionError, Result, ScalarValue};
 use datafusion::logical_expr::{
-    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, TypeSignature, Volatility,
+    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, TypeSignature,
+    Volatility,
 };
 
 use super::ops;
@@ -97,8 +98,13 @@ impl SrfKind {
         }
     }
 
-    pub const ALL: [SrfKind; 5] =
-        [SrfKind::Elements, SrfKind::ElementsText, SrfKind::ObjectKeys, SrfKind::Each, SrfKind::EachText];
+    pub const ALL: [SrfKind; 5] = [
+        SrfKind::Elements,
+        SrfKind::ElementsText,
+        SrfKind::ObjectKeys,
+        SrfKind::Each,
+        SrfKind::EachText,
+    ];
 
     /// The type of one produced row.
     pub fn row_type(self) -> DataType {
@@ -112,7 +118,13 @@ impl SrfKind {
 }
 
 fn each_struct(value: DataType) -> DataType {
-    DataType::Struct(vec![Field::new("key", DataType::Utf8, true), Field::new("value", value, true)].into())
+    DataType::Struct(
+        vec![
+            Field::new("key", DataType::Utf8, true),
+            Field::new("value", value, true),
+        ]
+        .into(),
+    )
 }
 
 fn list_of(t: DataType) -> DataType {
@@ -246,12 +258,17 @@ enum Slot {
 }
 
 fn is_string(t: &DataType) -> bool {
-    matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Null)
+    matches!(
+        t,
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Null
+    )
 }
 
 fn is_text_list(t: &DataType) -> bool {
     match t {
-        DataType::List(f) | DataType::LargeList(f) | DataType::FixedSizeList(f, _) => is_string(f.data_type()),
+        DataType::List(f) | DataType::LargeList(f) | DataType::FixedSizeList(f, _) => {
+            is_string(f.data_type())
+        }
         _ => false,
     }
 }
@@ -261,7 +278,9 @@ fn coerce_slot(name: &str, slot: Slot, t: &DataType) -> Result<DataType> {
         Slot::Any | Slot::List => Some(t.clone()),
         Slot::Jsonb => is_string(t).then_some(DataType::LargeUtf8),
         Slot::Text => (is_string(t) && *t != DataType::LargeUtf8).then_some(DataType::Utf8),
-        Slot::TextArray => (is_text_list(t) || (is_string(t) && *t != DataType::LargeUtf8)).then(|| t.clone()),
+        Slot::TextArray => {
+            (is_text_list(t) || (is_string(t) && *t != DataType::LargeUtf8)).then(|| t.clone())
+        }
         Slot::Bool => matches!(t, DataType::Boolean | DataType::Null).then_some(DataType::Boolean),
         Slot::KeyOrIndex => {
             if t.is_integer() {
@@ -303,6 +322,10 @@ impl ScalarUDFImpl for JsonbUdf {
         use Slot::*;
         let name = self.kind.name();
         let fixed: &[Slot] = match self.kind {
+            // A text[] becomes jsonb[] element by element.
+            Kind::In if arg_types.len() == 1 && is_text_list(&arg_types[0]) => {
+                return Ok(arg_types.to_vec())
+            }
             Kind::In => &[Text],
             Kind::Typeof
             | Kind::ArrayLength
@@ -342,16 +365,35 @@ impl ScalarUDFImpl for JsonbUdf {
             Kind::BuildObject | Kind::BuildArray => return Ok(arg_types.to_vec()),
         };
         if fixed.len() != arg_types.len() {
-            return plan_err!("function {name} takes {} argument(s), got {}", fixed.len(), arg_types.len());
+            return plan_err!(
+                "function {name} takes {} argument(s), got {}",
+                fixed.len(),
+                arg_types.len()
+            );
         }
-        fixed.iter().zip(arg_types).map(|(s, t)| coerce_slot(name, *s, t)).collect()
+        fixed
+            .iter()
+            .zip(arg_types)
+            .map(|(s, t)| coerce_slot(name, *s, t))
+            .collect()
     }
 
-    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+    fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
+        if let (Kind::In, [DataType::List(f)]) = (self.kind, arg_types) {
+            return Ok(DataType::List(Arc::new(
+                f.as_ref().clone().with_data_type(DataType::LargeUtf8),
+            )));
+        }
         Ok(match self.kind {
-            Kind::Typeof | Kind::AccessText | Kind::ExtractPathText | Kind::PathGetText | Kind::Pretty => DataType::Utf8,
+            Kind::Typeof
+            | Kind::AccessText
+            | Kind::ExtractPathText
+            | Kind::PathGetText
+            | Kind::Pretty => DataType::Utf8,
             Kind::ArrayLength => DataType::Int32,
-            Kind::Exists | Kind::ExistsAny | Kind::ExistsAll | Kind::Contains | Kind::Contained => DataType::Boolean,
+            Kind::Exists | Kind::ExistsAny | Kind::ExistsAll | Kind::Contains | Kind::Contained => {
+                DataType::Boolean
+            }
             Kind::ElementsList => list_of(SrfKind::Elements.row_type()),
             Kind::ElementsTextList => list_of(SrfKind::ElementsText.row_type()),
             Kind::ObjectKeysList => list_of(SrfKind::ObjectKeys.row_type()),
@@ -363,10 +405,16 @@ impl ScalarUDFImpl for JsonbUdf {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let all_scalar = args.args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
+        let all_scalar = args
+            .args
+            .iter()
+            .all(|a| matches!(a, ColumnarValue::Scalar(_)));
         let n = if all_scalar { 1 } else { args.number_rows };
-        let arrays =
-            args.args.iter().map(|a| a.to_array(n)).collect::<Result<Vec<ArrayRef>>>()?;
+        let arrays = args
+            .args
+            .iter()
+            .map(|a| a.to_array(n))
+            .collect::<Result<Vec<ArrayRef>>>()?;
         let out = evaluate(self.kind, &arrays, n)?;
         if all_scalar {
             Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?))
@@ -379,6 +427,9 @@ impl ScalarUDFImpl for JsonbUdf {
 fn err(msg: impl Into<String>) -> DataFusionError {
     DataFusionError::Execution(msg.into())
 }
+
+/// Looks a row's value up by the row's key or index.
+type Lookup = dyn Fn(&Value, usize) -> Option<Value>;
 
 /// Reads a jsonb column row by row.
 struct JsonbCol(LargeStringArray);
@@ -393,7 +444,9 @@ impl JsonbCol {
         if self.0.is_null(i) {
             return Ok(None);
         }
-        value::parse(self.0.value(i)).map(Some).map_err(|e| err(e.to_string()))
+        value::parse(self.0.value(i))
+            .map(Some)
+            .map_err(|e| err(e.to_string()))
     }
 }
 
@@ -448,7 +501,9 @@ impl TextArrayCol {
 }
 
 fn int_col(a: &ArrayRef) -> Result<arrow::array::Int64Array> {
-    Ok(arrow::compute::cast(a, &DataType::Int64)?.as_primitive::<Int64Type>().clone())
+    Ok(arrow::compute::cast(a, &DataType::Int64)?
+        .as_primitive::<Int64Type>()
+        .clone())
 }
 
 fn jsonb_out(n: usize, mut f: impl FnMut(usize) -> Result<Option<Value>>) -> Result<ArrayRef> {
@@ -491,7 +546,47 @@ fn key_text(v: Value, position: Option<usize>) -> Result<String> {
 }
 
 fn evaluate(kind: Kind, args: &[ArrayRef], n: usize) -> Result<ArrayRef> {
+    // Coercion checks arity for SQL; this keeps calls built by hand from indexing past the end.
+    let needed = match kind {
+        Kind::BuildObject | Kind::BuildArray => 0,
+        Kind::Access
+        | Kind::AccessText
+        | Kind::PathGet
+        | Kind::PathGetText
+        | Kind::Exists
+        | Kind::ExistsAny
+        | Kind::ExistsAll
+        | Kind::Contains
+        | Kind::Contained
+        | Kind::Concat
+        | Kind::Delete
+        | Kind::DeletePath
+        | Kind::Pair => 2,
+        Kind::Set => 3,
+        _ => 1,
+    };
+    if args.len() < needed {
+        return exec_err!(
+            "function {} needs {needed} argument(s), got {}",
+            kind.name(),
+            args.len()
+        );
+    }
     match kind {
+        Kind::In if matches!(args[0].data_type(), DataType::List(_)) => {
+            let list = args[0].as_list::<i32>();
+            let values = evaluate(Kind::In, &[Arc::clone(list.values())], list.values().len())?;
+            let DataType::List(f) = list.data_type() else {
+                return exec_err!("jsonb_in: expected a list");
+            };
+            let field = Arc::new(f.as_ref().clone().with_data_type(DataType::LargeUtf8));
+            Ok(Arc::new(ListArray::try_new(
+                field,
+                list.offsets().clone(),
+                values,
+                list.nulls().cloned(),
+            )?))
+        }
         Kind::In => {
             let text = TextCol::new(&args[0])?;
             let mut b = LargeStringBuilder::with_capacity(n, n * 16);
@@ -511,16 +606,23 @@ fn evaluate(kind: Kind, args: &[ArrayRef], n: usize) -> Result<ArrayRef> {
             let j = JsonbCol::new(&args[0])?;
             let mut b = Int32Builder::with_capacity(n);
             for i in 0..n {
-                b.append_option(j.get(i)?.map(|v| ops::array_length(&v)).transpose().map_err(err)?);
+                b.append_option(
+                    j.get(i)?
+                        .map(|v| ops::array_length(&v))
+                        .transpose()
+                        .map_err(err)?,
+                );
             }
             Ok(Arc::new(b.finish()))
         }
         Kind::Access | Kind::AccessText => {
             let j = JsonbCol::new(&args[0])?;
-            let get: Box<dyn Fn(&Value, usize) -> Option<Value>> = if args[1].data_type().is_integer() {
+            let get: Box<Lookup> = if args[1].data_type().is_integer() {
                 let idx = int_col(&args[1])?;
                 Box::new(move |v, i| {
-                    (!idx.is_null(i)).then(|| ops::get_index(v, idx.value(i)).cloned()).flatten()
+                    (!idx.is_null(i))
+                        .then(|| ops::get_index(v, idx.value(i)).cloned())
+                        .flatten()
                 })
             } else {
                 let key = TextCol::new(&args[1])?;
@@ -529,15 +631,23 @@ fn evaluate(kind: Kind, args: &[ArrayRef], n: usize) -> Result<ArrayRef> {
             if kind == Kind::Access {
                 jsonb_out(n, |i| Ok(j.get(i)?.and_then(|v| get(&v, i))))
             } else {
-                text_out(n, |i| Ok(j.get(i)?.and_then(|v| get(&v, i)).and_then(|v| v.to_sql_text())))
+                text_out(n, |i| {
+                    Ok(j.get(i)?
+                        .and_then(|v| get(&v, i))
+                        .and_then(|v| v.to_sql_text()))
+                })
             }
         }
         Kind::ExtractPath | Kind::ExtractPathText => {
             let j = JsonbCol::new(&args[0])?;
-            let steps = args[1..].iter().map(TextCol::new).collect::<Result<Vec<_>>>()?;
+            let steps = args[1..]
+                .iter()
+                .map(TextCol::new)
+                .collect::<Result<Vec<_>>>()?;
             let lookup = |i: usize| -> Result<Option<Value>> {
                 let Some(v) = j.get(i)? else { return Ok(None) };
-                let path: Vec<Option<String>> = steps.iter().map(|s| s.get(i).map(str::to_string)).collect();
+                let path: Vec<Option<String>> =
+                    steps.iter().map(|s| s.get(i).map(str::to_string)).collect();
                 Ok(ops::get_path(&v, &path).cloned())
             };
             if kind == Kind::ExtractPath {
@@ -550,7 +660,9 @@ fn evaluate(kind: Kind, args: &[ArrayRef], n: usize) -> Result<ArrayRef> {
             let j = JsonbCol::new(&args[0])?;
             let path = TextArrayCol::new(&args[1])?;
             let lookup = |i: usize| -> Result<Option<Value>> {
-                let (Some(v), Some(p)) = (j.get(i)?, path.get(i)?) else { return Ok(None) };
+                let (Some(v), Some(p)) = (j.get(i)?, path.get(i)?) else {
+                    return Ok(None);
+                };
                 Ok(ops::get_path(&v, &p).cloned())
             };
             if kind == Kind::PathGet {
@@ -560,16 +672,26 @@ fn evaluate(kind: Kind, args: &[ArrayRef], n: usize) -> Result<ArrayRef> {
             }
         }
         Kind::BuildArray => {
-            let cols = args.iter().map(array_to_values).collect::<Result<Vec<_>>>()?;
+            let cols = args
+                .iter()
+                .map(array_to_values)
+                .collect::<Result<Vec<_>>>()?;
             jsonb_out(n, |i| {
-                Ok(Some(Value::Array(cols.iter().map(|c| c[i].clone().unwrap_or(Value::Null)).collect())))
+                Ok(Some(Value::Array(
+                    cols.iter()
+                        .map(|c| c[i].clone().unwrap_or(Value::Null))
+                        .collect(),
+                )))
             })
         }
         Kind::BuildObject => {
-            if args.len() % 2 != 0 {
+            if !args.len().is_multiple_of(2) {
                 return exec_err!("argument list must have even number of elements");
             }
-            let cols = args.iter().map(array_to_values).collect::<Result<Vec<_>>>()?;
+            let cols = args
+                .iter()
+                .map(array_to_values)
+                .collect::<Result<Vec<_>>>()?;
             jsonb_out(n, |i| {
                 let mut pairs = Vec::with_capacity(cols.len() / 2);
                 for (p, kv) in cols.chunks(2).enumerate() {
@@ -611,7 +733,11 @@ fn evaluate(kind: Kind, args: &[ArrayRef], n: usize) -> Result<ArrayRef> {
             let path = TextArrayCol::new(&args[1])?;
             let new = JsonbCol::new(&args[2])?;
             let create = match args.get(3) {
-                Some(a) => Some(arrow::compute::cast(a, &DataType::Boolean)?.as_boolean().clone()),
+                Some(a) => Some(
+                    arrow::compute::cast(a, &DataType::Boolean)?
+                        .as_boolean()
+                        .clone(),
+                ),
                 None => None,
             };
             jsonb_out(n, |i| {
@@ -630,7 +756,9 @@ fn evaluate(kind: Kind, args: &[ArrayRef], n: usize) -> Result<ArrayRef> {
             let j = JsonbCol::new(&args[0])?;
             let key = TextCol::new(&args[1])?;
             bool_out(n, |i| {
-                let (Some(v), Some(k)) = (j.get(i)?, key.get(i)) else { return Ok(None) };
+                let (Some(v), Some(k)) = (j.get(i)?, key.get(i)) else {
+                    return Ok(None);
+                };
                 Ok(Some(ops::exists(&v, k)))
             })
         }
@@ -638,25 +766,39 @@ fn evaluate(kind: Kind, args: &[ArrayRef], n: usize) -> Result<ArrayRef> {
             let j = JsonbCol::new(&args[0])?;
             let keys = TextArrayCol::new(&args[1])?;
             bool_out(n, |i| {
-                let (Some(v), Some(ks)) = (j.get(i)?, keys.get(i)?) else { return Ok(None) };
+                let (Some(v), Some(ks)) = (j.get(i)?, keys.get(i)?) else {
+                    return Ok(None);
+                };
                 // NULL keys never match and are skipped, as in Postgres.
                 let mut present = ks.iter().flatten().map(|k| ops::exists(&v, k));
-                Ok(Some(if kind == Kind::ExistsAny { present.any(|b| b) } else { present.all(|b| b) }))
+                Ok(Some(if kind == Kind::ExistsAny {
+                    present.any(|b| b)
+                } else {
+                    present.all(|b| b)
+                }))
             })
         }
         Kind::Contains | Kind::Contained => {
             let a = JsonbCol::new(&args[0])?;
             let b = JsonbCol::new(&args[1])?;
             bool_out(n, |i| {
-                let (Some(x), Some(y)) = (a.get(i)?, b.get(i)?) else { return Ok(None) };
-                Ok(Some(if kind == Kind::Contains { ops::contains(&x, &y) } else { ops::contains(&y, &x) }))
+                let (Some(x), Some(y)) = (a.get(i)?, b.get(i)?) else {
+                    return Ok(None);
+                };
+                Ok(Some(if kind == Kind::Contains {
+                    ops::contains(&x, &y)
+                } else {
+                    ops::contains(&y, &x)
+                }))
             })
         }
         Kind::Concat => {
             let a = JsonbCol::new(&args[0])?;
             let b = JsonbCol::new(&args[1])?;
             jsonb_out(n, |i| {
-                let (Some(x), Some(y)) = (a.get(i)?, b.get(i)?) else { return Ok(None) };
+                let (Some(x), Some(y)) = (a.get(i)?, b.get(i)?) else {
+                    return Ok(None);
+                };
                 Ok(Some(ops::concat(x, y)))
             })
         }
@@ -676,7 +818,9 @@ fn evaluate(kind: Kind, args: &[ArrayRef], n: usize) -> Result<ArrayRef> {
                 t if is_text_list(t) => {
                     let keys = TextArrayCol::new(&args[1])?;
                     jsonb_out(n, |i| {
-                        let (Some(mut v), Some(ks)) = (j.get(i)?, keys.get(i)?) else { return Ok(None) };
+                        let (Some(mut v), Some(ks)) = (j.get(i)?, keys.get(i)?) else {
+                            return Ok(None);
+                        };
                         for k in ks.iter().flatten() {
                             v = ops::delete_key(v, k).map_err(err)?;
                         }
@@ -686,7 +830,9 @@ fn evaluate(kind: Kind, args: &[ArrayRef], n: usize) -> Result<ArrayRef> {
                 _ => {
                     let key = TextCol::new(&args[1])?;
                     jsonb_out(n, |i| {
-                        let (Some(v), Some(k)) = (j.get(i)?, key.get(i)) else { return Ok(None) };
+                        let (Some(v), Some(k)) = (j.get(i)?, key.get(i)) else {
+                            return Ok(None);
+                        };
                         ops::delete_key(v, k).map(Some).map_err(err)
                     })
                 }
@@ -696,7 +842,9 @@ fn evaluate(kind: Kind, args: &[ArrayRef], n: usize) -> Result<ArrayRef> {
             let j = JsonbCol::new(&args[0])?;
             let path = TextArrayCol::new(&args[1])?;
             jsonb_out(n, |i| {
-                let (Some(v), Some(p)) = (j.get(i)?, path.get(i)?) else { return Ok(None) };
+                let (Some(v), Some(p)) = (j.get(i)?, path.get(i)?) else {
+                    return Ok(None);
+                };
                 ops::delete_path(v, &p).map(Some).map_err(err)
             })
         }
@@ -706,14 +854,20 @@ fn evaluate(kind: Kind, args: &[ArrayRef], n: usize) -> Result<ArrayRef> {
                 _ => array_to_values(&args[0])?,
             };
             jsonb_out(n, |i| {
-                let Some(list) = lists[i].clone() else { return Ok(None) };
-                let Value::Array(items) = list else { return exec_err!("jsonb aggregate state is not a list") };
+                let Some(list) = lists[i].clone() else {
+                    return Ok(None);
+                };
+                let Value::Array(items) = list else {
+                    return exec_err!("jsonb aggregate state is not a list");
+                };
                 if kind == Kind::AggFinish {
                     return Ok(Some(Value::Array(items)));
                 }
                 let mut pairs = Vec::with_capacity(items.len());
                 for item in items {
-                    let Value::Array(kv) = item else { return exec_err!("jsonb_object_agg state is not a pair") };
+                    let Value::Array(kv) = item else {
+                        return exec_err!("jsonb_object_agg state is not a pair");
+                    };
                     let mut kv = kv.into_iter();
                     let (Some(k), Some(v)) = (kv.next(), kv.next()) else {
                         return exec_err!("jsonb_object_agg state is not a pair");
@@ -727,7 +881,9 @@ fn evaluate(kind: Kind, args: &[ArrayRef], n: usize) -> Result<ArrayRef> {
         | Kind::ElementsTextList
         | Kind::ObjectKeysList
         | Kind::EachList
-        | Kind::EachTextList => super::srf::evaluate_list(kind, &JsonbRows(JsonbCol::new(&args[0])?), n),
+        | Kind::EachTextList => {
+            super::srf::evaluate_list(kind, &JsonbRows(JsonbCol::new(&args[0])?), n)
+        }
         Kind::SrfMarker(s) => exec_err!("set-returning function {} is not allowed here", s.name()),
     }
 }

@@ -59,7 +59,10 @@ impl Number {
     pub fn from_decimal_text(text: &str) -> Option<Number> {
         match NUMBER_STYLE {
             NumberStyle::RisingWave => {
-                if !text.contains(['.', 'e', 'E']) {
+                let integer = !text.contains(['.', 'e', 'E']);
+                // `-0` is not an integer to serde_json (which jsonbb follows) but the double -0.0.
+                let negative_zero = text.starts_with('-') && text.bytes().skip(1).all(|b| b == b'0');
+                if integer && !negative_zero {
                     if let Ok(v) = text.parse::<i64>() {
                         return Some(Number::from_i64(v));
                     }
@@ -104,7 +107,11 @@ pub(crate) fn pg_numeric_text(text: &str) -> Option<String> {
         Some(i) => (&mantissa[..i], &mantissa[i + 1..]),
         None => (mantissa, ""),
     };
-    if !int_part.bytes().chain(frac_part.bytes()).all(|b| b.is_ascii_digit()) {
+    if !int_part
+        .bytes()
+        .chain(frac_part.bytes())
+        .all(|b| b.is_ascii_digit())
+    {
         return None;
     }
     // Postgres numeric limits: 131072 digits before the point, 16383 after.
@@ -131,7 +138,11 @@ pub(crate) fn pg_numeric_text(text: &str) -> Option<String> {
         frac_digits.push('0');
     }
     let int_digits = int_digits.trim_start_matches('0');
-    let int_digits = if int_digits.is_empty() { "0" } else { int_digits };
+    let int_digits = if int_digits.is_empty() {
+        "0"
+    } else {
+        int_digits
+    };
     let is_zero = int_digits == "0" && frac_digits.bytes().all(|b| b == b'0');
     let mut out = String::new();
     if negative && !is_zero {
@@ -151,7 +162,9 @@ pub struct Object(Vec<(String, Value)>);
 
 /// jsonb's key order: shorter keys first, then bytewise.
 pub fn key_cmp(a: &str, b: &str) -> Ordering {
-    a.len().cmp(&b.len()).then_with(|| a.as_bytes().cmp(b.as_bytes()))
+    a.len()
+        .cmp(&b.len())
+        .then_with(|| a.as_bytes().cmp(b.as_bytes()))
 }
 
 impl Object {
@@ -281,7 +294,11 @@ impl std::fmt::Display for ParseError {
 }
 
 pub fn parse(text: &str) -> Result<Value, ParseError> {
-    let mut p = Parser { s: text.as_bytes(), text, pos: 0 };
+    let mut p = Parser {
+        s: text.as_bytes(),
+        text,
+        pos: 0,
+    };
     p.skip_ws();
     let v = p.value(0)?;
     p.skip_ws();
@@ -339,7 +356,9 @@ impl Parser<'_> {
 
     fn value(&mut self, depth: usize) -> Result<Value, ParseError> {
         if depth >= MAX_DEPTH {
-            return Err(ParseError(format!("nesting deeper than {MAX_DEPTH} levels")));
+            return Err(ParseError(format!(
+                "nesting deeper than {MAX_DEPTH} levels"
+            )));
         }
         match self.s.get(self.pos) {
             None => Err(self.unexpected()),
@@ -447,7 +466,11 @@ impl Parser<'_> {
                 return Err(self.token_error(start));
             }
         }
-        if self.s.get(self.pos).is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'.') {
+        if self
+            .s
+            .get(self.pos)
+            .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'.')
+        {
             return Err(self.token_error(start));
         }
         let literal = &self.text[start..self.pos];
@@ -467,9 +490,9 @@ impl Parser<'_> {
         })?;
         let mut v = 0u32;
         for &b in hex {
-            let d = (b as char)
-                .to_digit(16)
-                .ok_or_else(|| ParseError("\"\\u\" must be followed by four hexadecimal digits.".into()))?;
+            let d = (b as char).to_digit(16).ok_or_else(|| {
+                ParseError("\"\\u\" must be followed by four hexadecimal digits.".into())
+            })?;
             v = v * 16 + d;
         }
         self.pos += 4;
@@ -524,7 +547,8 @@ impl Parser<'_> {
                                 let lo = self.hex4()?;
                                 if !(0xDC00..0xE000).contains(&lo) {
                                     return Err(ParseError(
-                                        "Unicode low surrogate must follow a high surrogate.".into(),
+                                        "Unicode low surrogate must follow a high surrogate."
+                                            .into(),
                                     ));
                                 }
                                 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
@@ -537,17 +561,26 @@ impl Parser<'_> {
                             };
                             match char::from_u32(code) {
                                 Some(c) => out.push(c),
-                                None => return Err(ParseError("invalid Unicode escape value".into())),
+                                None => {
+                                    return Err(ParseError("invalid Unicode escape value".into()))
+                                }
                             }
                         }
                         other => {
-                            let c = self.text[self.pos - 1..].chars().next().unwrap_or(other as char);
-                            return Err(ParseError(format!("Escape sequence \"\\{c}\" is invalid.")));
+                            let c = self.text[self.pos - 1..]
+                                .chars()
+                                .next()
+                                .unwrap_or(other as char);
+                            return Err(ParseError(format!(
+                                "Escape sequence \"\\{c}\" is invalid."
+                            )));
                         }
                     }
                 }
                 Some(&b) => {
-                    return Err(ParseError(format!("Character with value 0x{b:02x} must be escaped.")));
+                    return Err(ParseError(format!(
+                        "Character with value 0x{b:02x} must be escaped."
+                    )));
                 }
             }
         }
@@ -659,7 +692,10 @@ fn write_pretty(out: &mut String, v: &Value, level: usize) {
 pub fn parse_text_array(text: &str) -> Result<Vec<Option<String>>, String> {
     let err = || format!("malformed array literal: \"{text}\"");
     let t = text.trim();
-    let inner = t.strip_prefix('{').and_then(|r| r.strip_suffix('}')).ok_or_else(err)?;
+    let inner = t
+        .strip_prefix('{')
+        .and_then(|r| r.strip_suffix('}'))
+        .ok_or_else(err)?;
     let mut out = Vec::new();
     let mut chars = inner.chars().peekable();
     if inner.trim().is_empty() {

@@ -59,11 +59,17 @@ impl AggregateUDFImpl for Retyped {
     }
     fn accumulator(&self, args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
         let inner_args = self.inner_args(&args)?;
-        Ok(Box::new(RetypedAcc { inner: self.inner.accumulator(inner_args.as_args(&args))?, ret: self.ret.clone() }))
+        Ok(Box::new(RetypedAcc {
+            inner: self.inner.accumulator(inner_args.as_args(&args))?,
+            ret: self.ret.clone(),
+        }))
     }
     fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
         let inner_ret = self.inner.return_field(args.input_fields)?;
-        self.inner.state_fields(StateFieldsArgs { return_field: inner_ret, ..args })
+        self.inner.state_fields(StateFieldsArgs {
+            return_field: inner_ret,
+            ..args
+        })
     }
     fn groups_accumulator_supported(&self, args: AccumulatorArgs) -> bool {
         match self.inner_args(&args) {
@@ -87,16 +93,24 @@ impl AggregateUDFImpl for Retyped {
     }
     fn with_beneficial_ordering(self: Arc<Self>, beneficial: bool) -> Result<Option<Arc<dyn AggregateUDFImpl>>> {
         let inner = Arc::clone(&self.inner).with_beneficial_ordering(beneficial)?;
-        Ok(inner.map(|inner| Arc::new(Retyped { inner, ret: self.ret.clone() }) as Arc<dyn AggregateUDFImpl>))
+        Ok(inner.map(|inner| {
+            Arc::new(Retyped {
+                inner,
+                ret: self.ret.clone(),
+            }) as Arc<dyn AggregateUDFImpl>
+        }))
     }
     fn order_sensitivity(&self) -> AggregateOrderSensitivity {
         self.inner.order_sensitivity()
     }
     fn reverse_expr(&self) -> ReversedUDAF {
         match self.inner.reverse_expr() {
-            ReversedUDAF::Reversed(u) => ReversedUDAF::Reversed(Arc::new(AggregateUDF::new_from_shared_impl(
-                Arc::new(Retyped { inner: Arc::clone(u.inner()), ret: self.ret.clone() }),
-            ))),
+            ReversedUDAF::Reversed(u) => {
+                ReversedUDAF::Reversed(Arc::new(AggregateUDF::new_from_shared_impl(Arc::new(Retyped {
+                    inner: Arc::clone(u.inner()),
+                    ret: self.ret.clone(),
+                }))))
+            }
             other => other,
         }
     }
@@ -134,7 +148,9 @@ impl InnerArgs {
 
 impl Retyped {
     fn inner_args(&self, args: &AccumulatorArgs) -> Result<InnerArgs> {
-        Ok(InnerArgs { return_field: self.inner.return_field(args.expr_fields)? })
+        Ok(InnerArgs {
+            return_field: self.inner.return_field(args.expr_fields)?,
+        })
     }
 }
 
@@ -185,7 +201,8 @@ impl GroupsAccumulator for RetypedGroups {
         opt_filter: Option<&BooleanArray>,
         total_num_groups: usize,
     ) -> Result<()> {
-        self.inner.update_batch(values, group_indices, opt_filter, total_num_groups)
+        self.inner
+            .update_batch(values, group_indices, opt_filter, total_num_groups)
     }
     fn evaluate(&mut self, emit_to: EmitTo) -> Result<ArrayRef> {
         let a = self.inner.evaluate(emit_to)?;
@@ -208,7 +225,13 @@ impl GroupsAccumulator for RetypedGroups {
 pub(crate) fn functions() -> Vec<AggregateUDF> {
     let string_agg = datafusion::functions_aggregate::string_agg::string_agg_udaf();
     vec![
-        AggregateUDF::new_from_shared_impl(Arc::new(Retyped { inner: Arc::clone(string_agg.inner()), ret: DataType::Utf8 })),
-        datafusion::functions_aggregate::bool_and_or::bool_and_udaf().as_ref().clone().with_aliases(["every"]),
+        AggregateUDF::new_from_shared_impl(Arc::new(Retyped {
+            inner: Arc::clone(string_agg.inner()),
+            ret: DataType::Utf8,
+        })),
+        datafusion::functions_aggregate::bool_and_or::bool_and_udaf()
+            .as_ref()
+            .clone()
+            .with_aliases(["every"]),
     ]
 }

@@ -50,10 +50,22 @@ fn single(v: &ScalarValue) -> Result<ArrayRef> {
 /// with more dimensions, with the common innermost type.
 fn combined_type(name: &str, a: &DataType, b: &DataType) -> Result<DataType> {
     let (da, db) = (list_dims(a), list_dims(b));
-    let ia = if matches!(a, DataType::Null) { &DataType::Null } else { innermost(a) };
-    let ib = if matches!(b, DataType::Null) { &DataType::Null } else { innermost(b) };
+    let ia = if matches!(a, DataType::Null) {
+        &DataType::Null
+    } else {
+        innermost(a)
+    };
+    let ib = if matches!(b, DataType::Null) {
+        &DataType::Null
+    } else {
+        innermost(b)
+    };
     let inner = common_type(ia, ib).ok_or_else(|| no_function(name, &[a.clone(), b.clone()]))?;
-    let inner = if matches!(inner, DataType::Null) { DataType::Utf8 } else { inner };
+    let inner = if matches!(inner, DataType::Null) {
+        DataType::Utf8
+    } else {
+        inner
+    };
     let dims = da.max(db).max(1);
     if da.abs_diff(db) > 1 && da != 0 && db != 0 {
         return Err(exec(format!(
@@ -109,7 +121,13 @@ fn combine(a: &ScalarValue, b: &ScalarValue, ret: &DataType) -> Result<ScalarVal
     let parts: Vec<ArrayRef> = [pa, pb]
         .into_iter()
         .flatten()
-        .map(|p| if p.data_type() == &elem { Ok(p) } else { Ok(arrow::compute::cast(&p, &elem)?) })
+        .map(|p| {
+            if p.data_type() == &elem {
+                Ok(p)
+            } else {
+                Ok(arrow::compute::cast(&p, &elem)?)
+            }
+        })
         .collect::<Result<_>>()?;
     Ok(list_value(concat_values(&parts, &elem)?))
 }
@@ -125,7 +143,10 @@ fn array_cat() -> ScalarUDF {
     func("array_cat")
         .alias("array_concat")
         .coerce(|t| {
-            if t.len() == 2 && (!is_list(&t[0]) && !matches!(t[0], DataType::Null) || !is_list(&t[1]) && !matches!(t[1], DataType::Null)) {
+            if t.len() == 2
+                && (!is_list(&t[0]) && !matches!(t[0], DataType::Null)
+                    || !is_list(&t[1]) && !matches!(t[1], DataType::Null))
+            {
                 return Err(no_function("array_cat", t));
             }
             coerce_pair("array_cat", t)
@@ -146,9 +167,20 @@ fn array_append() -> ScalarUDF {
         .row(false, |a, ctx| {
             // The element is always one element, even when NULL.
             let elem = list_elem(ctx.ret).cloned().unwrap_or(DataType::Null);
-            let first = elements(&a[0]).map(Ok).unwrap_or_else(|| Ok::<_, datafusion::common::DataFusionError>(new_empty_array(&elem)))?;
+            let first = elements(&a[0])
+                .map(Ok)
+                .unwrap_or_else(|| Ok::<_, datafusion::common::DataFusionError>(new_empty_array(&elem)))?;
             let second = super::func::typed(a[1].clone(), &elem)?.to_array_of_size(1)?;
-            let parts = [first, second].into_iter().map(|p| if p.data_type() == &elem { Ok(p) } else { Ok(arrow::compute::cast(&p, &elem)?) }).collect::<Result<Vec<_>>>()?;
+            let parts = [first, second]
+                .into_iter()
+                .map(|p| {
+                    if p.data_type() == &elem {
+                        Ok(p)
+                    } else {
+                        Ok(arrow::compute::cast(&p, &elem)?)
+                    }
+                })
+                .collect::<Result<Vec<_>>>()?;
             Ok(list_value(concat_values(&parts, &elem)?))
         })
 }
@@ -165,8 +197,19 @@ fn array_prepend() -> ScalarUDF {
         .row(false, |a, ctx| {
             let elem = list_elem(ctx.ret).cloned().unwrap_or(DataType::Null);
             let first = super::func::typed(a[0].clone(), &elem)?.to_array_of_size(1)?;
-            let second = elements(&a[1]).map(Ok).unwrap_or_else(|| Ok::<_, datafusion::common::DataFusionError>(new_empty_array(&elem)))?;
-            let parts = [first, second].into_iter().map(|p| if p.data_type() == &elem { Ok(p) } else { Ok(arrow::compute::cast(&p, &elem)?) }).collect::<Result<Vec<_>>>()?;
+            let second = elements(&a[1])
+                .map(Ok)
+                .unwrap_or_else(|| Ok::<_, datafusion::common::DataFusionError>(new_empty_array(&elem)))?;
+            let parts = [first, second]
+                .into_iter()
+                .map(|p| {
+                    if p.data_type() == &elem {
+                        Ok(p)
+                    } else {
+                        Ok(arrow::compute::cast(&p, &elem)?)
+                    }
+                })
+                .collect::<Result<Vec<_>>>()?;
             Ok(list_value(concat_values(&parts, &elem)?))
         })
 }
@@ -207,9 +250,13 @@ fn array_lower_upper(name: &'static str) -> ScalarUDF {
         })
         .returns_type(DataType::Int32)
         .strict(move |a, ctx| {
-            let ScalarValue::Int32(Some(d)) = a[1] else { return Ok(ScalarValue::Null) };
+            let ScalarValue::Int32(Some(d)) = a[1] else {
+                return Ok(ScalarValue::Null);
+            };
             let dims = list_dims(&ctx.arg_types[0]) as i32;
-            let Some(values) = elements(&a[0]) else { return Ok(ScalarValue::Null) };
+            let Some(values) = elements(&a[0]) else {
+                return Ok(ScalarValue::Null);
+            };
             if d < 1 || d > dims || values.is_empty() {
                 return Ok(ScalarValue::Null);
             }
@@ -237,7 +284,9 @@ fn array_length() -> ScalarUDF {
         })
         .returns_type(DataType::Int32)
         .strict(|a, _| {
-            let Some(values) = elements(&a[0]) else { return Ok(ScalarValue::Null) };
+            let Some(values) = elements(&a[0]) else {
+                return Ok(ScalarValue::Null);
+            };
             let d = match a.get(1) {
                 Some(ScalarValue::Int32(Some(d))) => *d,
                 _ => 1,
@@ -254,7 +303,9 @@ fn array_length() -> ScalarUDF {
                 match cur.data_type() {
                     DataType::List(_) => {
                         let l = cur.as_list::<i32>();
-                        let Some(k) = (0..l.len()).find(|k| !l.is_null(*k)) else { return Ok(ScalarValue::Null) };
+                        let Some(k) = (0..l.len()).find(|k| !l.is_null(*k)) else {
+                            return Ok(ScalarValue::Null);
+                        };
                         cur = l.value(k);
                     }
                     _ => return Ok(ScalarValue::Null),
@@ -268,7 +319,10 @@ fn count_leaves(values: &ArrayRef) -> usize {
     match values.data_type() {
         DataType::List(_) => {
             let l = values.as_list::<i32>();
-            (0..l.len()).filter(|k| !l.is_null(*k)).map(|k| count_leaves(&l.value(k))).sum()
+            (0..l.len())
+                .filter(|k| !l.is_null(*k))
+                .map(|k| count_leaves(&l.value(k)))
+                .sum()
         }
         _ => values.len(),
     }
@@ -292,7 +346,9 @@ fn array_dims() -> ScalarUDF {
         })
         .returns_type(DataType::Utf8)
         .strict(|a, _| {
-            let Some(mut cur) = elements(&a[0]) else { return Ok(ScalarValue::Null) };
+            let Some(mut cur) = elements(&a[0]) else {
+                return Ok(ScalarValue::Null);
+            };
             if cur.is_empty() {
                 return Ok(ScalarValue::Null);
             }
@@ -315,7 +371,10 @@ fn array_dims() -> ScalarUDF {
 }
 
 fn sorted(values: &ArrayRef, descending: bool) -> Result<ArrayRef> {
-    let opts = SortOptions { descending, nulls_first: descending };
+    let opts = SortOptions {
+        descending,
+        nulls_first: descending,
+    };
     Ok(arrow::compute::sort(values, Some(opts))?)
 }
 
@@ -330,9 +389,14 @@ fn array_sort() -> ScalarUDF {
             Ok(out)
         })
         .row(false, |a, ctx| {
-            let Some(values) = elements(&a[0]) else { return ScalarValue::try_from(ctx.ret) };
+            let Some(values) = elements(&a[0]) else {
+                return ScalarValue::try_from(ctx.ret);
+            };
             let desc = matches!(a.get(1), Some(ScalarValue::Utf8(Some(d))) if d.eq_ignore_ascii_case("desc"));
-            let mut opts = SortOptions { descending: desc, nulls_first: desc };
+            let mut opts = SortOptions {
+                descending: desc,
+                nulls_first: desc,
+            };
             if let Some(ScalarValue::Utf8(Some(n))) = a.get(2) {
                 opts.nulls_first = n.eq_ignore_ascii_case("nulls first");
             }
@@ -347,7 +411,9 @@ fn array_reverse() -> ScalarUDF {
             Ok(t.to_vec())
         })
         .strict(|a, _| {
-            let Some(values) = elements(&a[0]) else { return Ok(ScalarValue::Null) };
+            let Some(values) = elements(&a[0]) else {
+                return Ok(ScalarValue::Null);
+            };
             let idx: arrow::array::UInt32Array = (0..values.len() as u32).rev().map(Some).collect();
             Ok(list_value(arrow::compute::take(&values, &idx, None)?))
         })
@@ -360,7 +426,9 @@ fn array_distinct() -> ScalarUDF {
             Ok(t.to_vec())
         })
         .strict(|a, _| {
-            let Some(values) = elements(&a[0]) else { return Ok(ScalarValue::Null) };
+            let Some(values) = elements(&a[0]) else {
+                return Ok(ScalarValue::Null);
+            };
             let mut seen: Vec<ScalarValue> = vec![];
             let mut keep: Vec<u32> = vec![];
             for k in 0..values.len() {
@@ -382,10 +450,17 @@ fn trim_array() -> ScalarUDF {
             Ok(vec![t[0].clone(), dim_arg("trim_array", t)?])
         })
         .strict(|a, _| {
-            let Some(values) = elements(&a[0]) else { return Ok(ScalarValue::Null) };
-            let ScalarValue::Int32(Some(n)) = a[1] else { return Ok(ScalarValue::Null) };
+            let Some(values) = elements(&a[0]) else {
+                return Ok(ScalarValue::Null);
+            };
+            let ScalarValue::Int32(Some(n)) = a[1] else {
+                return Ok(ScalarValue::Null);
+            };
             if n < 0 || n as usize > values.len() {
-                return Err(exec(format!("number of elements to trim must be between 0 and {}", values.len())));
+                return Err(exec(format!(
+                    "number of elements to trim must be between 0 and {}",
+                    values.len()
+                )));
             }
             Ok(list_value(values.slice(0, values.len() - n as usize)))
         })
@@ -399,7 +474,9 @@ fn min_max(name: &'static str, max: bool) -> ScalarUDF {
         })
         .returns(|t| Ok(list_elem(&t[0]).cloned().unwrap_or(DataType::Null)))
         .strict(move |a, ctx| {
-            let Some(values) = elements(&a[0]) else { return ScalarValue::try_from(ctx.ret) };
+            let Some(values) = elements(&a[0]) else {
+                return ScalarValue::try_from(ctx.ret);
+            };
             let s = sorted(&values, max)?;
             // Sorted with NULLs at the far end: the first non-NULL is the answer.
             for k in 0..s.len() {
@@ -432,7 +509,9 @@ fn array_sum() -> ScalarUDF {
             })
         })
         .strict(|a, ctx| {
-            let Some(values) = elements(&a[0]) else { return ScalarValue::try_from(ctx.ret) };
+            let Some(values) = elements(&a[0]) else {
+                return ScalarValue::try_from(ctx.ret);
+            };
             let v = arrow::compute::cast(&values, ctx.ret)?;
             let mut acc: Option<ScalarValue> = None;
             for k in 0..v.len() {
@@ -510,7 +589,9 @@ fn string_to_array() -> ScalarUDF {
         })
         .returns_type(list_of(DataType::Utf8))
         .row(false, |a, _| {
-            let ScalarValue::Utf8(Some(s)) = &a[0] else { return Ok(ScalarValue::Null) };
+            let ScalarValue::Utf8(Some(s)) = &a[0] else {
+                return Ok(ScalarValue::Null);
+            };
             let null_str = match a.get(2) {
                 Some(ScalarValue::Utf8(Some(n))) => Some(n.as_str()),
                 _ => None,
@@ -524,7 +605,10 @@ fn string_to_array() -> ScalarUDF {
                     _ => s.char_indices().map(|(k, c)| &s[k..k + c.len_utf8()]).collect(),
                 }
             };
-            let vals: Vec<Option<&str>> = parts.into_iter().map(|p| if Some(p) == null_str { None } else { Some(p) }).collect();
+            let vals: Vec<Option<&str>> = parts
+                .into_iter()
+                .map(|p| if Some(p) == null_str { None } else { Some(p) })
+                .collect();
             Ok(list_value(Arc::new(arrow::array::StringArray::from(vals))))
         })
 }
@@ -534,7 +618,9 @@ pub(crate) fn overlap() -> ScalarUDF {
         .coerce(|t| coerce_pair("&&", t))
         .returns_type(DataType::Boolean)
         .strict(|a, _| {
-            let (Some(x), Some(y)) = (elements(&a[0]), elements(&a[1])) else { return Ok(ScalarValue::Null) };
+            let (Some(x), Some(y)) = (elements(&a[0]), elements(&a[1])) else {
+                return Ok(ScalarValue::Null);
+            };
             for i in 0..x.len() {
                 if x.is_null(i) {
                     continue;

@@ -6,13 +6,12 @@
 use std::sync::Arc;
 
 use arrow::array::{
-    new_null_array, Array, ArrayRef, AsArray, BinaryBuilder, GenericListArray, Int16Array,
-    Int32Array, Int64Array, StringBuilder,
+    new_null_array, Array, ArrayRef, AsArray, BinaryBuilder, GenericListArray, Int16Array, Int32Array, Int64Array,
+    StringBuilder,
 };
 use arrow::compute::{cast_with_options, CastOptions};
 use arrow::datatypes::{
-    DataType, Decimal128Type, Float64Type, IntervalMonthDayNano, TimeUnit,
-    TimestampMicrosecondType,
+    DataType, Decimal128Type, Float64Type, IntervalMonthDayNano, TimeUnit, TimestampMicrosecondType,
 };
 use chrono::{NaiveDate, NaiveTime, Timelike};
 use datafusion::common::config::ConfigOptions;
@@ -38,11 +37,15 @@ pub(crate) fn needs_pg_cast(from: &DataType, to: &DataType) -> bool {
     let text_in = is_string(from);
     match to {
         _ if is_list(from) && is_list(to) => {
-            let (Some(a), Some(b)) = (list_elem(from), list_elem(to)) else { return false };
+            let (Some(a), Some(b)) = (list_elem(from), list_elem(to)) else {
+                return false;
+            };
             needs_pg_cast(a, b) || list_dims(from) != list_dims(to)
         }
         _ if is_string(to) => {
-            !(is_int(from) || is_string(from) || matches!(from, DataType::Null | DataType::LargeUtf8 | DataType::Date32))
+            !(is_int(from)
+                || is_string(from)
+                || matches!(from, DataType::Null | DataType::LargeUtf8 | DataType::Date32))
         }
         DataType::Int16 | DataType::Int32 | DataType::Int64 => text_in || is_float(from) || is_decimal(from),
         DataType::Float32 | DataType::Float64 | DataType::Boolean | DataType::Binary => text_in,
@@ -76,7 +79,10 @@ pub(crate) fn pg_cast_expr(e: Expr, to: &DataType) -> Result<Expr> {
 }
 
 fn strict_options() -> CastOptions<'static> {
-    CastOptions { safe: false, ..Default::default() }
+    CastOptions {
+        safe: false,
+        ..Default::default()
+    }
 }
 
 /// Casts an array as Postgres would.
@@ -104,7 +110,11 @@ pub(crate) fn cast_array(arr: &ArrayRef, to: &DataType, zone: &Zone) -> Result<A
             }
         }
         let out: ArrayRef = Arc::new(b.finish());
-        return Ok(if to == &DataType::Utf8 { out } else { cast_with_options(&out, to, &strict_options())? });
+        return Ok(if to == &DataType::Utf8 {
+            out
+        } else {
+            cast_with_options(&out, to, &strict_options())?
+        });
     }
     if is_string(from) {
         let strings = cast_with_options(arr, &DataType::Utf8, &strict_options())?;
@@ -165,7 +175,10 @@ pub(crate) fn cast_array(arr: &ArrayRef, to: &DataType, zone: &Zone) -> Result<A
                 out.push(match v {
                     None => None,
                     Some(x) if x.is_nan() || x.is_infinite() => {
-                        return Err(exec(format!("cannot convert {} to numeric", super::text::format_f64(x))))
+                        return Err(exec(format!(
+                            "cannot convert {} to numeric",
+                            super::text::format_f64(x)
+                        )))
                     }
                     Some(x) => {
                         let scaled = (x * 10f64.powi(*sc as i32)).round();
@@ -176,23 +189,35 @@ pub(crate) fn cast_array(arr: &ArrayRef, to: &DataType, zone: &Zone) -> Result<A
                     }
                 });
             }
-            Ok(Arc::new(arrow::array::Decimal128Array::from(out).with_precision_and_scale(*p, *sc)?))
+            Ok(Arc::new(
+                arrow::array::Decimal128Array::from(out).with_precision_and_scale(*p, *sc)?,
+            ))
         }
         (DataType::Timestamp(..), _) | (DataType::Date32, DataType::Timestamp(..)) => {
             let micros = cast_with_options(arr, &TIMESTAMP, &strict_options())?;
             let micros = micros.as_primitive::<TimestampMicrosecondType>();
             let from_tz = is_timestamptz(from);
+            // Built in this crate's own units, then brought to the target's.
+            let canonical = match to {
+                DataType::Date32 => DataType::Date32,
+                DataType::Time64(_) | DataType::Time32(_) => TIME,
+                DataType::Timestamp(_, None) => TIMESTAMP,
+                DataType::Timestamp(_, Some(tz)) => DataType::Timestamp(TimeUnit::Microsecond, Some(Arc::clone(tz))),
+                _ => return Err(cannot_cast(from, to)),
+            };
             let vals = micros
                 .iter()
                 .map(|v| match v {
-                    None => ScalarValue::try_from(to),
+                    None => ScalarValue::try_from(&canonical),
                     Some(us) => {
                         let n = micros_to_naive(us).ok_or_else(|| out_of_range("timestamp"))?;
                         let local = if from_tz { zone.to_local(&n) } else { n };
-                        Ok(match to {
+                        Ok(match &canonical {
                             DataType::Date32 => ScalarValue::Date32(Some(date_to_days(&local.date()))),
-                            DataType::Time64(TimeUnit::Microsecond) => ScalarValue::Time64Microsecond(Some(time_to_micros(&local.time()))),
-                            DataType::Timestamp(_, None) => ScalarValue::TimestampMicrosecond(Some(naive_to_micros(&local)), None),
+                            DataType::Time64(_) => ScalarValue::Time64Microsecond(Some(time_to_micros(&local.time()))),
+                            DataType::Timestamp(_, None) => {
+                                ScalarValue::TimestampMicrosecond(Some(naive_to_micros(&local)), None)
+                            }
                             DataType::Timestamp(_, Some(tz)) => {
                                 let utc = if from_tz { n } else { zone.to_utc(&n) };
                                 ScalarValue::TimestampMicrosecond(Some(naive_to_micros(&utc)), Some(Arc::clone(tz)))
@@ -202,8 +227,16 @@ pub(crate) fn cast_array(arr: &ArrayRef, to: &DataType, zone: &Zone) -> Result<A
                     }
                 })
                 .collect::<Result<Vec<_>>>()?;
-            let out = if vals.is_empty() { new_null_array(to, 0) } else { ScalarValue::iter_to_array(vals)? };
-            Ok(if out.data_type() == to { out } else { cast_with_options(&out, to, &strict_options())? })
+            let out = if vals.is_empty() {
+                new_null_array(&canonical, 0)
+            } else {
+                ScalarValue::iter_to_array(vals)?
+            };
+            Ok(if out.data_type() == to {
+                out
+            } else {
+                cast_with_options(&out, to, &strict_options())?
+            })
         }
         _ => Ok(cast_with_options(arr, to, &strict_options())?),
     }
@@ -267,8 +300,12 @@ pub(crate) fn parse_text(s: &str, to: &DataType, zone: &Zone) -> Result<ScalarVa
         DataType::Utf8 => ScalarValue::Utf8(Some(s.to_string())),
         DataType::Utf8View => ScalarValue::Utf8View(Some(s.to_string())),
         DataType::Boolean => ScalarValue::Boolean(Some(parse::parse_bool(s)?)),
-        DataType::Int16 => ScalarValue::Int16(Some(parse::parse_i64(s, "smallint", i16::MIN as i64, i16::MAX as i64)? as i16)),
-        DataType::Int32 => ScalarValue::Int32(Some(parse::parse_i64(s, "integer", i32::MIN as i64, i32::MAX as i64)? as i32)),
+        DataType::Int16 => ScalarValue::Int16(Some(
+            parse::parse_i64(s, "smallint", i16::MIN as i64, i16::MAX as i64)? as i16
+        )),
+        DataType::Int32 => ScalarValue::Int32(Some(
+            parse::parse_i64(s, "integer", i32::MIN as i64, i32::MAX as i64)? as i32
+        )),
         DataType::Int64 => ScalarValue::Int64(Some(parse::parse_i64(s, "bigint", i64::MIN, i64::MAX)?)),
         DataType::Float32 => ScalarValue::Float32(Some(parse::parse_f32(s)?)),
         DataType::Float64 => ScalarValue::Float64(Some(parse::parse_f64(s, "double precision")?)),
@@ -283,7 +320,14 @@ pub(crate) fn parse_text(s: &str, to: &DataType, zone: &Zone) -> Result<ScalarVa
             }
         }
         DataType::Timestamp(unit, tz) => {
-            let (dt, z) = parse::parse_datetime(s, if tz.is_some() { "timestamp with time zone" } else { "timestamp" })?;
+            let (dt, z) = parse::parse_datetime(
+                s,
+                if tz.is_some() {
+                    "timestamp with time zone"
+                } else {
+                    "timestamp"
+                },
+            )?;
             let utc = match tz {
                 Some(_) => z.as_ref().unwrap_or(zone).to_utc(&dt),
                 None => dt,
@@ -292,7 +336,11 @@ pub(crate) fn parse_text(s: &str, to: &DataType, zone: &Zone) -> Result<ScalarVa
         }
         DataType::Interval(_) => {
             let (months, days, nanoseconds) = parse::parse_interval(s)?;
-            ScalarValue::IntervalMonthDayNano(Some(IntervalMonthDayNano { months, days, nanoseconds }))
+            ScalarValue::IntervalMonthDayNano(Some(IntervalMonthDayNano {
+                months,
+                days,
+                nanoseconds,
+            }))
         }
         DataType::List(f) => {
             let items = parse::parse_array(s, &pg_type_name(to))?;
@@ -324,7 +372,11 @@ fn list_from_lit(items: &[ArrayLit], elem: &DataType, zone: &Zone, type_name: &s
             (ArrayLit::Elem(None), _) => ScalarValue::try_from(elem)?,
             (ArrayLit::Elem(Some(t)), None) => parse_text(t, elem, zone)?,
             (ArrayLit::Array(inner), Some(e)) => list_from_lit(inner, e, zone, type_name)?,
-            _ => return Err(exec(format!("malformed array literal for type {type_name}: dimensions don't match"))),
+            _ => {
+                return Err(exec(format!(
+                    "malformed array literal for type {type_name}: dimensions don't match"
+                )))
+            }
         });
     }
     Ok(ScalarValue::List(ScalarValue::new_list_nullable(&vals, elem)))
@@ -339,7 +391,11 @@ fn cast_list(arr: &ArrayRef, to: &DataType, zone: &Zone) -> Result<ArrayRef> {
     let list = match arr.data_type() {
         DataType::List(_) => arr.as_list::<i32>().clone(),
         _ => {
-            let l = cast_with_options(arr, &list_of(list_elem(arr.data_type()).cloned().unwrap_or(DataType::Null)), &strict_options())?;
+            let l = cast_with_options(
+                arr,
+                &list_of(list_elem(arr.data_type()).cloned().unwrap_or(DataType::Null)),
+                &strict_options(),
+            )?;
             l.as_list::<i32>().clone()
         }
     };
@@ -350,12 +406,6 @@ fn cast_list(arr: &ArrayRef, to: &DataType, zone: &Zone) -> Result<ArrayRef> {
     let values = cast_array(list.values(), &to_elem, zone)?;
     let out = GenericListArray::<i32>::try_new(to_field, list.offsets().clone(), values, list.nulls().cloned())?;
     Ok(Arc::new(out))
-}
-
-/// Casts a whole value the Postgres way when it's not an array; used by functions needing text.
-pub(crate) fn cast_scalar(v: &ScalarValue, to: &DataType, zone: &Zone) -> Result<ScalarValue> {
-    let arr = v.to_array()?;
-    ScalarValue::try_from_array(&cast_array(&arr, to, zone)?, 0)
 }
 
 /// Puts `pg_cast` in place of each cast whose Postgres semantics Arrow lacks. Runs after type
@@ -385,32 +435,68 @@ pub fn rewrite_plan(plan: LogicalPlan) -> Result<LogicalPlan> {
                 Expr::Cast(Cast { expr, field }) => {
                     let to = field.data_type();
                     let from = schemas.iter().find_map(|s| expr.get_type(s.as_ref()).ok());
-                    if let DataType::Timestamp(TimeUnit::Nanosecond, Some(zone)) = to {
-                        let zone_lit = Expr::Literal(ScalarValue::Utf8(Some(zone.to_string())), None);
-                        return Ok(Transformed::yes(super::datetime::timezone().call(vec![zone_lit, expr.as_ref().clone()])));
+                    // DataFusion plans `x AT TIME ZONE 'z'` as a cast to a nanosecond timestamp
+                    // in zone z; this crate's own timestamptz is zone +00:00, so any other zone
+                    // marks an AT TIME ZONE.
+                    if let (
+                        Some(DataType::Timestamp(_, from_tz)),
+                        DataType::Timestamp(TimeUnit::Nanosecond, Some(zone)),
+                    ) = (&from, to)
+                    {
+                        if zone.as_ref() != "+00:00" {
+                            let arg_type = if from_tz.is_some() { timestamptz() } else { TIMESTAMP };
+                            // Calls made here skip type coercion, so the argument gets its type now.
+                            let arg = Expr::Cast(Cast::new(expr.clone(), arg_type));
+                            let zone_lit = Expr::Literal(ScalarValue::Utf8(Some(zone.to_string())), None);
+                            return Ok(Transformed::yes(super::datetime::timezone().call(vec![zone_lit, arg])));
+                        }
                     }
                     match from {
-                        Some(from) if needs_pg_cast(&from, to) => Ok(Transformed::yes(pg_cast_expr(expr.as_ref().clone(), to)?)),
+                        Some(from) if needs_pg_cast(&from, to) => {
+                            Ok(Transformed::yes(pg_cast_expr(expr.as_ref().clone(), to)?))
+                        }
                         _ => Ok(Transformed::no(e)),
                     }
                 }
                 Expr::SimilarTo(like) => {
-                    let esc = like.escape_char.map(|c| c.to_string()).unwrap_or_else(|| "\\".to_string());
+                    let esc = like
+                        .escape_char
+                        .map(|c| c.to_string())
+                        .unwrap_or_else(|| "\\".to_string());
                     let call = super::string::similar_to().call(vec![
                         like.expr.as_ref().clone(),
                         like.pattern.as_ref().clone(),
                         Expr::Literal(ScalarValue::Utf8(Some(esc)), None),
                     ]);
-                    Ok(Transformed::yes(if like.negated { Expr::Not(Box::new(call)) } else { call }))
+                    Ok(Transformed::yes(if like.negated {
+                        Expr::Not(Box::new(call))
+                    } else {
+                        call
+                    }))
                 }
                 _ => Ok(Transformed::no(e)),
             })
         })?;
-        if t.transformed {
-            t.map_data(|p| p.recompute_schema())
-        } else {
-            Ok(t)
-        }
+        // A rewritten AT TIME ZONE below may have changed an input's schema, so schemas are
+        // always recomputed.
+        t.map_data(|p| p.recompute_schema())
     })
     .map(|t| t.data)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn date_to_timestamptz() {
+        let arr: ArrayRef = Arc::new(arrow::array::Date32Array::from(vec![Some(18262), None]));
+        let out = cast_array(&arr, &timestamptz(), &Zone::utc()).unwrap();
+        assert_eq!(out.data_type(), &timestamptz());
+        assert_eq!(
+            out.as_primitive::<TimestampMicrosecondType>().value(0),
+            1_577_836_800_000_000
+        );
+        assert!(out.is_null(1));
+    }
 }

@@ -43,14 +43,26 @@ pub(crate) fn moment(v: &ScalarValue, zone: &Zone) -> Result<Option<Moment>> {
         let n = micros_to_naive(us).ok_or_else(out_of_range)?;
         return Ok(Some(if tz {
             let off = zone.offset_at(&n);
-            Moment { local: n + off, offset: Some(off), utc: n }
+            Moment {
+                local: n + off,
+                offset: Some(off),
+                utc: n,
+            }
         } else {
-            Moment { local: n, offset: None, utc: n }
+            Moment {
+                local: n,
+                offset: None,
+                utc: n,
+            }
         }));
     }
     if let ScalarValue::Date32(Some(d)) = v {
         let n = days_to_date(*d).ok_or_else(out_of_range)?.and_time(NaiveTime::MIN);
-        return Ok(Some(Moment { local: n, offset: None, utc: n }));
+        return Ok(Some(Moment {
+            local: n,
+            offset: None,
+            utc: n,
+        }));
     }
     Ok(None)
 }
@@ -89,7 +101,7 @@ fn date2j(y: i64, m: i64, d: i64) -> i64 {
     let century = y / 100;
     let mut julian = y * 365 - 32167;
     julian += y / 4 - century + century / 4;
-    julian += 7834 * m / 1000 + d;
+    julian += 7834 * m / 256 + d;
     julian
 }
 
@@ -166,9 +178,21 @@ fn ts_field(field: &str, m: &Moment, type_name: &str) -> Result<FieldVal> {
     let py = pg_year(y);
     let secs_micros = t.second() as i64 * 1_000_000 + (t.nanosecond() / 1000) as i64;
     Ok(match field {
-        "millennium" => whole(if py > 0 { (py + 999) / 1000 } else { -((999 - (py + 1)) / 1000) }),
-        "century" => whole(if py > 0 { (py + 99) / 100 } else { -((99 - (py + 1)) / 100) }),
-        "decade" => whole(if y >= 0 { y as i64 / 10 } else { -((8 - (y as i64 - 1)) / 10) }),
+        "millennium" => whole(if py > 0 {
+            (py + 999) / 1000
+        } else {
+            -((999 - (py + 1)) / 1000)
+        }),
+        "century" => whole(if py > 0 {
+            (py + 99) / 100
+        } else {
+            -((99 - (py + 1)) / 100)
+        }),
+        "decade" => whole(if y >= 0 {
+            y as i64 / 10
+        } else {
+            -((8 - (y as i64 - 1)) / 10)
+        }),
         "year" => whole(py),
         "isoyear" => whole(pg_year(t.iso_week().year())),
         "quarter" => whole((t.month() as i64 - 1) / 3 + 1),
@@ -186,7 +210,11 @@ fn ts_field(field: &str, m: &Moment, type_name: &str) -> Result<FieldVal> {
         "nanoseconds" => FieldVal::Micro(secs_micros as i128 * 1_000_000_000),
         "epoch" => FieldVal::Micro(naive_to_micros(&m.utc) as i128),
         "julian" => {
-            let day = date2j(py.max(-4713) + if py < 0 { 1 } else { 0 }, t.month() as i64, t.day() as i64);
+            let day = date2j(
+                py.max(-4713) + if py < 0 { 1 } else { 0 },
+                t.month() as i64,
+                t.day() as i64,
+            );
             let secs = t.num_seconds_from_midnight() as f64 + t.nanosecond() as f64 / 1e9;
             FieldVal::Float(day as f64 + secs / 86_400.0)
         }
@@ -209,7 +237,15 @@ fn date_field(field: &str, d: i32) -> Result<FieldVal> {
         "hour" | "minute" | "second" | "milliseconds" | "microseconds" | "nanoseconds" | "timezone"
         | "timezone_hour" | "timezone_minute" => Err(bad_unit(field, "date")),
         "epoch" => Ok(whole(naive_to_micros(&n) / 1_000_000)),
-        _ => ts_field(field, &Moment { local: n, offset: None, utc: n }, "date"),
+        _ => ts_field(
+            field,
+            &Moment {
+                local: n,
+                offset: None,
+                utc: n,
+            },
+            "date",
+        ),
     }
 }
 
@@ -266,7 +302,11 @@ fn field_value(field: &str, v: &ScalarValue, zone: &Zone) -> Result<Option<Field
         ScalarValue::IntervalMonthDayNano(Some(iv)) => interval_field(&field, iv)?,
         other => match moment(other, zone)? {
             Some(m) => {
-                let tn = if m.offset.is_some() { "timestamp with time zone" } else { "timestamp without time zone" };
+                let tn = if m.offset.is_some() {
+                    "timestamp with time zone"
+                } else {
+                    "timestamp without time zone"
+                };
                 ts_field(&field, &m, tn)?
             }
             None => return Err(exec(format!("extract: unsupported source {other}"))),
@@ -307,8 +347,12 @@ pub(crate) fn extract() -> ScalarUDF {
             Ok(DataType::Decimal128(38, extract_scale(field)))
         })
         .strict(|a, ctx| {
-            let ScalarValue::Utf8(Some(field)) = &a[0] else { return Ok(ScalarValue::Null) };
-            let DataType::Decimal128(p, s) = ctx.ret else { return Err(exec("extract: bad return type")) };
+            let ScalarValue::Utf8(Some(field)) = &a[0] else {
+                return Ok(ScalarValue::Null);
+            };
+            let DataType::Decimal128(p, s) = ctx.ret else {
+                return Err(exec("extract: bad return type"));
+            };
             let v = match field_value(field, &a[1], &ctx.time_zone()?)? {
                 None => return Ok(ScalarValue::Null),
                 Some(FieldVal::Micro(v)) => {
@@ -332,12 +376,16 @@ fn date_part() -> ScalarUDF {
         .coerce(coerce_field_source("date_part"))
         .returns_type(DataType::Float64)
         .strict(|a, ctx| {
-            let ScalarValue::Utf8(Some(field)) = &a[0] else { return Ok(ScalarValue::Null) };
-            Ok(ScalarValue::Float64(match field_value(field, &a[1], &ctx.time_zone()?)? {
-                None => None,
-                Some(FieldVal::Micro(v)) => Some(v as f64 / 1e6),
-                Some(FieldVal::Float(f)) => Some(f),
-            }))
+            let ScalarValue::Utf8(Some(field)) = &a[0] else {
+                return Ok(ScalarValue::Null);
+            };
+            Ok(ScalarValue::Float64(
+                match field_value(field, &a[1], &ctx.time_zone()?)? {
+                    None => None,
+                    Some(FieldVal::Micro(v)) => Some(v as f64 / 1e6),
+                    Some(FieldVal::Float(f)) => Some(f),
+                },
+            ))
         })
 }
 
@@ -348,7 +396,9 @@ fn trunc_naive(field: &str, t: &NaiveDateTime) -> Result<NaiveDateTime> {
     let y = t.year();
     Ok(match field {
         "microseconds" => *t,
-        "milliseconds" => t.with_nanosecond(t.nanosecond() / 1_000_000 * 1_000_000).ok_or_else(out_of_range)?,
+        "milliseconds" => t
+            .with_nanosecond(t.nanosecond() / 1_000_000 * 1_000_000)
+            .ok_or_else(out_of_range)?,
         "second" => t.with_nanosecond(0).ok_or_else(out_of_range)?,
         "minute" => midnight(d) + Duration::minutes((t.hour() * 60 + t.minute()) as i64),
         "hour" => midnight(d) + Duration::hours(t.hour() as i64),
@@ -360,12 +410,20 @@ fn trunc_naive(field: &str, t: &NaiveDateTime) -> Result<NaiveDateTime> {
         "decade" => ymd(y.div_euclid(10) * 10, 1)?,
         "century" => {
             let py = pg_year(y);
-            let c = if py > 0 { (py + 99) / 100 * 100 - 99 } else { -((99 - py) / 100 * 100) - 99 };
+            let c = if py > 0 {
+                (py + 99) / 100 * 100 - 99
+            } else {
+                -((99 - py) / 100 * 100) - 99
+            };
             ymd(if c < 0 { c as i32 + 1 } else { c as i32 }, 1)?
         }
         "millennium" => {
             let py = pg_year(y);
-            let c = if py > 0 { (py + 999) / 1000 * 1000 - 999 } else { -((999 - py) / 1000 * 1000) - 999 };
+            let c = if py > 0 {
+                (py + 999) / 1000 * 1000 - 999
+            } else {
+                -((999 - py) / 1000 * 1000) - 999
+            };
             ymd(if c < 0 { c as i32 + 1 } else { c as i32 }, 1)?
         }
         other => return Err(exec(format!("unit \"{other}\" not supported for type timestamp"))),
@@ -377,18 +435,61 @@ fn trunc_interval(field: &str, v: &IntervalMonthDayNano) -> Result<IntervalMonth
     let t = |unit: i64| n / unit * unit;
     let m = v.months;
     Ok(match field {
-        "microseconds" => IntervalMonthDayNano { nanoseconds: t(1_000), ..*v },
-        "milliseconds" => IntervalMonthDayNano { nanoseconds: t(1_000_000), ..*v },
-        "second" => IntervalMonthDayNano { nanoseconds: t(1_000_000_000), ..*v },
-        "minute" => IntervalMonthDayNano { nanoseconds: t(60_000_000_000), ..*v },
-        "hour" => IntervalMonthDayNano { nanoseconds: t(3_600_000_000_000), ..*v },
-        "day" => IntervalMonthDayNano { months: m, days: v.days, nanoseconds: 0 },
-        "month" => IntervalMonthDayNano { months: m, days: 0, nanoseconds: 0 },
-        "quarter" => IntervalMonthDayNano { months: m - m % 3, days: 0, nanoseconds: 0 },
-        "year" => IntervalMonthDayNano { months: m - m % 12, days: 0, nanoseconds: 0 },
-        "decade" => IntervalMonthDayNano { months: m - m % 120, days: 0, nanoseconds: 0 },
-        "century" => IntervalMonthDayNano { months: m - m % 1200, days: 0, nanoseconds: 0 },
-        "millennium" => IntervalMonthDayNano { months: m - m % 12000, days: 0, nanoseconds: 0 },
+        "microseconds" => IntervalMonthDayNano {
+            nanoseconds: t(1_000),
+            ..*v
+        },
+        "milliseconds" => IntervalMonthDayNano {
+            nanoseconds: t(1_000_000),
+            ..*v
+        },
+        "second" => IntervalMonthDayNano {
+            nanoseconds: t(1_000_000_000),
+            ..*v
+        },
+        "minute" => IntervalMonthDayNano {
+            nanoseconds: t(60_000_000_000),
+            ..*v
+        },
+        "hour" => IntervalMonthDayNano {
+            nanoseconds: t(3_600_000_000_000),
+            ..*v
+        },
+        "day" => IntervalMonthDayNano {
+            months: m,
+            days: v.days,
+            nanoseconds: 0,
+        },
+        "month" => IntervalMonthDayNano {
+            months: m,
+            days: 0,
+            nanoseconds: 0,
+        },
+        "quarter" => IntervalMonthDayNano {
+            months: m - m % 3,
+            days: 0,
+            nanoseconds: 0,
+        },
+        "year" => IntervalMonthDayNano {
+            months: m - m % 12,
+            days: 0,
+            nanoseconds: 0,
+        },
+        "decade" => IntervalMonthDayNano {
+            months: m - m % 120,
+            days: 0,
+            nanoseconds: 0,
+        },
+        "century" => IntervalMonthDayNano {
+            months: m - m % 1200,
+            days: 0,
+            nanoseconds: 0,
+        },
+        "millennium" => IntervalMonthDayNano {
+            months: m - m % 12000,
+            days: 0,
+            nanoseconds: 0,
+        },
         other => return Err(exec(format!("unit \"{other}\" not supported for type interval"))),
     })
 }
@@ -416,7 +517,9 @@ fn date_trunc() -> ScalarUDF {
         })
         .returns(|t| Ok(t[1].clone()))
         .strict(|a, ctx| {
-            let ScalarValue::Utf8(Some(field)) = &a[0] else { return Ok(ScalarValue::Null) };
+            let ScalarValue::Utf8(Some(field)) = &a[0] else {
+                return Ok(ScalarValue::Null);
+            };
             let field = normalize_field(field);
             match &a[1] {
                 ScalarValue::IntervalMonthDayNano(Some(v)) => {
@@ -425,15 +528,21 @@ fn date_trunc() -> ScalarUDF {
                 ScalarValue::TimestampMicrosecond(Some(us), tz) => {
                     let n = micros_to_naive(*us).ok_or_else(out_of_range)?;
                     match tz {
-                        None => Ok(ScalarValue::TimestampMicrosecond(Some(naive_to_micros(&trunc_naive(&field, &n)?)), None)),
+                        None => Ok(ScalarValue::TimestampMicrosecond(
+                            Some(naive_to_micros(&trunc_naive(&field, &n)?)),
+                            None,
+                        )),
                         Some(_) => {
                             let zone = match a.get(2) {
                                 Some(ScalarValue::Utf8(Some(z))) => zone_or_err(z)?,
                                 _ => ctx.time_zone()?,
                             };
                             let local = trunc_naive(&field, &zone.to_local(&n))?;
-                            let utc = zone.to_utc(&local);
-                            Ok(ScalarValue::TimestampMicrosecond(Some(naive_to_micros(&utc)), tz.clone()))
+                            let utc = zone.to_utc_prefer(&local, zone.offset_at(&n));
+                            Ok(ScalarValue::TimestampMicrosecond(
+                                Some(naive_to_micros(&utc)),
+                                tz.clone(),
+                            ))
                         }
                     }
                 }
@@ -456,22 +565,48 @@ fn date_trunc() -> ScalarUDF {
 // ---------------------------------------------------------------------------------------------
 // to_char
 
-const MONTHS: [&str; 12] =
-    ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
-const DAYS: [&str; 7] = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
+const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+const DAYS: [&str; 7] = [
+    "Sunday",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+];
 const ROMAN: [&str; 12] = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII"];
 
 /// Keywords of datetime templates, longest first so that prefixes don't win.
 const KEYWORDS: &[&str] = &[
-    "A.M.", "P.M.", "B.C.", "A.D.", "Y,YYY", "HH24", "HH12", "IYYY", "MONTH", "IDDD", "SSSS", "YYYY", "FF1", "FF2", "FF3",
-    "FF4", "FF5", "FF6", "DAY", "IYY", "TZH", "TZM", "YYY", "MON", "DDD", "AM", "PM", "BC", "AD", "HH", "MI", "SS", "MS",
-    "US", "NS", "IY", "YY", "MM", "DD", "DY", "ID", "IW", "WW", "CC", "RM", "TZ", "OF", "Y", "I", "D", "W", "J", "Q",
+    "A.M.", "P.M.", "B.C.", "A.D.", "Y,YYY", "HH24", "HH12", "IYYY", "MONTH", "IDDD", "SSSS", "YYYY", "FF1", "FF2",
+    "FF3", "FF4", "FF5", "FF6", "DAY", "IYY", "TZH", "TZM", "YYY", "MON", "DDD", "AM", "PM", "BC", "AD", "HH", "MI",
+    "SS", "MS", "US", "NS", "IY", "YY", "MM", "DD", "DY", "ID", "IW", "WW", "CC", "RM", "TZ", "OF", "Y", "I", "D", "W",
+    "J", "Q",
 ];
 
 #[derive(Debug, Clone, PartialEq)]
 enum Tok {
     Lit(String),
-    Key { key: &'static str, fm: bool, th: Option<bool>, case: Case },
+    Key {
+        key: &'static str,
+        fm: bool,
+        th: Option<bool>,
+        case: Case,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -486,7 +621,9 @@ fn case_of(s: &str) -> Case {
     let first = letters.next();
     let rest_lower = letters.all(|c| c.is_lowercase());
     match first {
-        Some(c) if c.is_uppercase() && rest_lower && s.chars().filter(|c| c.is_alphabetic()).count() > 1 => Case::Capital,
+        Some(c) if c.is_uppercase() && rest_lower && s.chars().filter(|c| c.is_alphabetic()).count() > 1 => {
+            Case::Capital
+        }
         Some(c) if c.is_lowercase() => Case::Lower,
         _ => Case::Upper,
     }
@@ -534,11 +671,17 @@ fn tokenize(fmt: &str) -> Vec<Tok> {
                 let orig: String = chars[i + skip..i + skip + klen].iter().collect();
                 i += skip + klen;
                 let mut th = None;
-                if i + 1 < chars.len() && chars[i].eq_ignore_ascii_case(&'t') && chars[i + 1].eq_ignore_ascii_case(&'h') {
+                if i + 1 < chars.len() && chars[i].eq_ignore_ascii_case(&'t') && chars[i + 1].eq_ignore_ascii_case(&'h')
+                {
                     th = Some(chars[i] == 'T');
                     i += 2;
                 }
-                out.push(Tok::Key { key: k, fm, th, case: case_of(&orig) });
+                out.push(Tok::Key {
+                    key: k,
+                    fm,
+                    th,
+                    case: case_of(&orig),
+                });
             }
             None => {
                 push_lit(&mut out, c);
@@ -609,7 +752,15 @@ struct Tm {
 
 fn to_char_tm(fmt: &str, tm: &Tm, interval: bool) -> Result<String> {
     let mut out = String::new();
-    let adjust_year = |y: i64| if interval { y } else if y <= 0 { -(y - 1) } else { y };
+    let adjust_year = |y: i64| {
+        if interval {
+            y
+        } else if y <= 0 {
+            -(y - 1)
+        } else {
+            y
+        }
+    };
     let invalid = || exec("invalid format specification for an interval value");
     for tok in tokenize(fmt) {
         let (key, fm, th, case) = match tok {
@@ -682,20 +833,36 @@ fn to_char_tm(fmt: &str, tm: &Tm, interval: bool) -> Result<String> {
                 format!("{},{:03}", y / 1000, (y % 1000).abs())
             }
             "YYYY" | "IYYY" => {
-                let y = if key == "YYYY" { adjust_year(tm.year) } else { adjust_year(date2isoyear(tm.year, tm.mon, tm.mday)) };
+                let y = if key == "YYYY" {
+                    adjust_year(tm.year)
+                } else {
+                    adjust_year(date2isoyear(tm.year, tm.mon, tm.mday))
+                };
                 number = Some(y);
                 pad(y, if adjust_year(tm.year) >= 0 { 4 } else { 5 }, fm)
             }
             "YYY" | "IYY" => {
-                let y = if key == "YYY" { adjust_year(tm.year) } else { adjust_year(date2isoyear(tm.year, tm.mon, tm.mday)) };
+                let y = if key == "YYY" {
+                    adjust_year(tm.year)
+                } else {
+                    adjust_year(date2isoyear(tm.year, tm.mon, tm.mday))
+                };
                 pad(y % 1000, if adjust_year(tm.year) >= 0 { 3 } else { 4 }, fm)
             }
             "YY" | "IY" => {
-                let y = if key == "YY" { adjust_year(tm.year) } else { adjust_year(date2isoyear(tm.year, tm.mon, tm.mday)) };
+                let y = if key == "YY" {
+                    adjust_year(tm.year)
+                } else {
+                    adjust_year(date2isoyear(tm.year, tm.mon, tm.mday))
+                };
                 pad(y % 100, if adjust_year(tm.year) >= 0 { 2 } else { 3 }, fm)
             }
             "Y" | "I" => {
-                let y = if key == "Y" { adjust_year(tm.year) } else { adjust_year(date2isoyear(tm.year, tm.mon, tm.mday)) };
+                let y = if key == "Y" {
+                    adjust_year(tm.year)
+                } else {
+                    adjust_year(date2isoyear(tm.year, tm.mon, tm.mday))
+                };
                 (y % 10).to_string()
             }
             "MM" => {
@@ -748,7 +915,13 @@ fn to_char_tm(fmt: &str, tm: &Tm, interval: bool) -> Result<String> {
             "IW" => pad(date_only(tm.date)?.iso_week().week() as i64, 2, fm),
             "CC" => {
                 let y = tm.year;
-                let cc = if interval { y / 100 } else if y > 0 { (y + 99) / 100 } else { -((99 - (y - 1)) / 100) };
+                let cc = if interval {
+                    y / 100
+                } else if y > 0 {
+                    (y + 99) / 100
+                } else {
+                    -((99 - (y - 1)) / 100)
+                };
                 pad(cc, 2, fm)
             }
             "J" => {
@@ -758,7 +931,11 @@ fn to_char_tm(fmt: &str, tm: &Tm, interval: bool) -> Result<String> {
             "Q" => ((tm.mon - 1) / 3 + 1).to_string(),
             "RM" => {
                 let r = ROMAN[(tm.mon.clamp(1, 12) - 1) as usize];
-                let r = if case == Case::Lower { r.to_lowercase() } else { r.to_string() };
+                let r = if case == Case::Lower {
+                    r.to_lowercase()
+                } else {
+                    r.to_string()
+                };
                 if fm {
                     r
                 } else {
@@ -783,7 +960,10 @@ fn to_char_tm(fmt: &str, tm: &Tm, interval: bool) -> Result<String> {
                         }
                     }
                     _ => {
-                        let a = tm.zone_abbr.clone().unwrap_or_else(|| format!("{sign}{:02}", secs.abs() / 3600));
+                        let a = tm
+                            .zone_abbr
+                            .clone()
+                            .unwrap_or_else(|| format!("{sign}{:02}", secs.abs() / 3600));
                         if case == Case::Lower {
                             a.to_lowercase()
                         } else {
@@ -850,8 +1030,17 @@ pub(crate) fn to_char_number(v: f64, exact: Option<String>, fmt: &str) -> Result
     let upper = fmt.to_ascii_uppercase();
     let fm = upper.contains("FM");
     let body: String = upper.replace("FM", "");
-    let int_digits = body.split(['.', 'D']).next().unwrap_or("").chars().filter(|c| *c == '9' || *c == '0').count();
-    let frac_digits = body.split_once(['.', 'D']).map(|(_, f)| f.chars().filter(|c| *c == '9' || *c == '0').count()).unwrap_or(0);
+    let int_digits = body
+        .split(['.', 'D'])
+        .next()
+        .unwrap_or("")
+        .chars()
+        .filter(|c| *c == '9' || *c == '0')
+        .count();
+    let frac_digits = body
+        .split_once(['.', 'D'])
+        .map(|(_, f)| f.chars().filter(|c| *c == '9' || *c == '0').count())
+        .unwrap_or(0);
     let neg = v < 0.0;
     let text = match exact {
         Some(t) if frac_digits == 0 || t.contains('.') => {
@@ -863,7 +1052,10 @@ pub(crate) fn to_char_number(v: f64, exact: Option<String>, fmt: &str) -> Result
     let (ip, fp) = text.split_once('.').unwrap_or((&text, ""));
     if ip.len() > int_digits && !(ip == "0" && int_digits == 0) {
         // Postgres fills with '#' when the number doesn't fit.
-        let hashes: String = body.chars().map(|c| if c == '9' || c == '0' { '#' } else { c }).collect();
+        let hashes: String = body
+            .chars()
+            .map(|c| if c == '9' || c == '0' { '#' } else { c })
+            .collect();
         return Ok(if fm { hashes } else { format!(" {hashes}") });
     }
     let int_tmpl: String = body.split(['.', 'D']).next().unwrap_or("").to_string();
@@ -884,7 +1076,10 @@ pub(crate) fn to_char_number(v: f64, exact: Option<String>, fmt: &str) -> Result
                 }
             }
             ',' | 'G' => {
-                if !digits_iter.is_empty() || int_out.last().is_some_and(|c| c.is_ascii_digit()) && ip.len() > int_out.iter().filter(|c| c.is_ascii_digit()).count() {
+                if !digits_iter.is_empty()
+                    || int_out.last().is_some_and(|c| c.is_ascii_digit())
+                        && ip.len() > int_out.iter().filter(|c| c.is_ascii_digit()).count()
+                {
                     int_out.push(',');
                 } else if !fm {
                     int_out.push(' ');
@@ -906,7 +1101,13 @@ pub(crate) fn to_char_number(v: f64, exact: Option<String>, fmt: &str) -> Result
         if !fm {
             s.push_str(&" ".repeat(lead));
         }
-        s.push(if neg { '-' } else if fm { '\0' } else { ' ' });
+        s.push(if neg {
+            '-'
+        } else if fm {
+            '\0'
+        } else {
+            ' '
+        });
         s.retain(|c| c != '\0');
         s.push_str(&trimmed);
     } else {
@@ -942,19 +1143,25 @@ fn to_char() -> ScalarUDF {
             }
             let src = match &t[0] {
                 t0 if is_numeric(t0) => t0.clone(),
-                t0 => norm_datetime(t0).filter(|x| !matches!(x, DataType::Time64(_))).ok_or_else(|| no_function("to_char", t))?,
+                t0 => norm_datetime(t0)
+                    .filter(|x| !matches!(x, DataType::Time64(_)))
+                    .ok_or_else(|| no_function("to_char", t))?,
             };
             Ok(vec![src, DataType::Utf8])
         })
         .returns_type(DataType::Utf8)
         .strict(|a, ctx| {
-            let ScalarValue::Utf8(Some(fmt)) = &a[1] else { return Ok(ScalarValue::Null) };
+            let ScalarValue::Utf8(Some(fmt)) = &a[1] else {
+                return Ok(ScalarValue::Null);
+            };
             let zone = ctx.time_zone()?;
             let s = match &a[0] {
                 ScalarValue::IntervalMonthDayNano(Some(v)) => to_char_tm(fmt, &tm_of_interval(v), true)?,
                 v if is_numeric(&v.data_type()) => {
                     let f = v.cast_to(&DataType::Float64)?;
-                    let ScalarValue::Float64(Some(x)) = f else { return Ok(ScalarValue::Null) };
+                    let ScalarValue::Float64(Some(x)) = f else {
+                        return Ok(ScalarValue::Null);
+                    };
                     to_char_number(x, None, fmt)?
                 }
                 v => match moment(v, &zone)? {
@@ -1037,7 +1244,9 @@ fn parse_with_template(input: &str, fmt: &str) -> Result<Parsed> {
                 for c in s.chars() {
                     if c.is_whitespace() {
                         skip_spaces(&mut pos);
-                    } else if pos < chars.len() && (chars[pos] == c || (!chars[pos].is_alphanumeric() && !c.is_alphanumeric())) {
+                    } else if pos < chars.len()
+                        && (chars[pos] == c || (!chars[pos].is_alphanumeric() && !c.is_alphanumeric()))
+                    {
                         pos += 1;
                     } else if pos < chars.len() && !c.is_alphanumeric() && chars[pos].is_alphanumeric() {
                         // A separator in the template may be absent from the input.
@@ -1088,14 +1297,20 @@ fn parse_with_template(input: &str, fmt: &str) -> Result<Parsed> {
                 "AM" | "PM" | "A.M." | "P.M." => {
                     skip_spaces(&mut pos);
                     let rest: String = chars[pos..].iter().collect::<String>().to_ascii_uppercase();
-                    let word = ["A.M.", "P.M.", "AM", "PM"].iter().find(|w| rest.starts_with(*w)).ok_or_else(|| bad("AM/PM"))?;
+                    let word = ["A.M.", "P.M.", "AM", "PM"]
+                        .iter()
+                        .find(|w| rest.starts_with(*w))
+                        .ok_or_else(|| bad("AM/PM"))?;
                     p.pm = Some(word.starts_with('P'));
                     pos += word.len();
                 }
                 "BC" | "AD" | "B.C." | "A.D." => {
                     skip_spaces(&mut pos);
                     let rest: String = chars[pos..].iter().collect::<String>().to_ascii_uppercase();
-                    let word = ["B.C.", "A.D.", "BC", "AD"].iter().find(|w| rest.starts_with(*w)).ok_or_else(|| bad("BC/AD"))?;
+                    let word = ["B.C.", "A.D.", "BC", "AD"]
+                        .iter()
+                        .find(|w| rest.starts_with(*w))
+                        .ok_or_else(|| bad("BC/AD"))?;
                     p.bc = word.starts_with('B');
                     pos += word.len();
                 }
@@ -1154,7 +1369,10 @@ fn parse_with_template(input: &str, fmt: &str) -> Result<Parsed> {
     }
     skip_spaces(&mut pos);
     if pos < chars.len() {
-        return Err(exec(format!("trailing characters \"{}\" after template \"{fmt}\"", chars[pos..].iter().collect::<String>())));
+        return Err(exec(format!(
+            "trailing characters \"{}\" after template \"{fmt}\"",
+            chars[pos..].iter().collect::<String>()
+        )));
     }
     Ok(p)
 }
@@ -1169,7 +1387,12 @@ fn template_to_naive(p: &Parsed) -> Result<NaiveDateTime> {
         Some(doy) => NaiveDate::from_yo_opt(year, doy),
         None => NaiveDate::from_ymd_opt(year, p.month, p.day),
     }
-    .ok_or_else(|| exec(format!("date/time field value out of range: {year}-{}-{}", p.month, p.day)))?;
+    .ok_or_else(|| {
+        exec(format!(
+            "date/time field value out of range: {year}-{}-{}",
+            p.month, p.day
+        ))
+    })?;
     let mut hour = p.hour;
     if p.hour12 || p.pm.is_some() {
         if !(1..=12).contains(&hour) && p.hour12 {
@@ -1180,8 +1403,12 @@ fn template_to_naive(p: &Parsed) -> Result<NaiveDateTime> {
             hour += 12;
         }
     }
-    let time = NaiveTime::from_hms_nano_opt(hour, p.minute, p.second, p.nanos)
-        .ok_or_else(|| exec(format!("date/time field value out of range: {hour}:{}:{}", p.minute, p.second)))?;
+    let time = NaiveTime::from_hms_nano_opt(hour, p.minute, p.second, p.nanos).ok_or_else(|| {
+        exec(format!(
+            "date/time field value out of range: {hour}:{}:{}",
+            p.minute, p.second
+        ))
+    })?;
     Ok(date.and_time(time))
 }
 
@@ -1226,7 +1453,9 @@ fn to_date() -> ScalarUDF {
         .args(vec![DataType::Utf8, DataType::Utf8])
         .returns_type(DataType::Date32)
         .strict(|a, _| {
-            let (ScalarValue::Utf8(Some(s)), ScalarValue::Utf8(Some(f))) = (&a[0], &a[1]) else { return Ok(ScalarValue::Null) };
+            let (ScalarValue::Utf8(Some(s)), ScalarValue::Utf8(Some(f))) = (&a[0], &a[1]) else {
+                return Ok(ScalarValue::Null);
+            };
             let p = parse_with_template(s, f)?;
             Ok(ScalarValue::Date32(Some(date_to_days(&template_to_naive(&p)?.date()))))
         })
@@ -1249,11 +1478,17 @@ fn float_of(v: &ScalarValue) -> f64 {
 fn make_date_checked(y: i64, m: i64, d: i64) -> Result<NaiveDate> {
     // Negative years are BC: -1 is 1 BC, which chrono numbers 0.
     let cy = if y < 0 { y + 1 } else { y };
-    let bad = || exec(format!("Invalid parameter year, month, day: invalid date: {cy}-{m}-{d}"));
+    let bad = || {
+        exec(format!(
+            "Invalid parameter year, month, day: invalid date: {cy}-{m}-{d}"
+        ))
+    };
     if y == 0 {
         return Err(bad());
     }
-    let (Ok(cy32), Ok(m32), Ok(d32)) = (i32::try_from(cy), u32::try_from(m), u32::try_from(d)) else { return Err(bad()) };
+    let (Ok(cy32), Ok(m32), Ok(d32)) = (i32::try_from(cy), u32::try_from(m), u32::try_from(d)) else {
+        return Err(bad());
+    };
     NaiveDate::from_ymd_opt(cy32, m32, d32).ok_or_else(bad)
 }
 
@@ -1279,7 +1514,12 @@ fn make_timestamp_parts(a: &[ScalarValue]) -> Result<NaiveDateTime> {
     Ok(d.and_time(t))
 }
 
-fn coerce_ints_then_float(name: &'static str, n_int: usize, n_total: usize, extra: Option<DataType>) -> impl Fn(&[DataType]) -> Result<Vec<DataType>> {
+fn coerce_ints_then_float(
+    name: &'static str,
+    n_int: usize,
+    n_total: usize,
+    extra: Option<DataType>,
+) -> impl Fn(&[DataType]) -> Result<Vec<DataType>> {
     move |t: &[DataType]| {
         let ok_len = t.len() == n_total || (extra.is_some() && t.len() == n_total + 1);
         if !ok_len {
@@ -1299,7 +1539,13 @@ fn make_functions() -> Vec<ScalarUDF> {
         func("make_date")
             .coerce(coerce_ints_then_float("make_date", 3, 3, None))
             .returns_type(DataType::Date32)
-            .strict(|a, _| Ok(ScalarValue::Date32(Some(date_to_days(&make_date_checked(int_of(&a[0]), int_of(&a[1]), int_of(&a[2]))?))))),
+            .strict(|a, _| {
+                Ok(ScalarValue::Date32(Some(date_to_days(&make_date_checked(
+                    int_of(&a[0]),
+                    int_of(&a[1]),
+                    int_of(&a[2]),
+                )?))))
+            }),
         func("make_time")
             .coerce(coerce_ints_then_float("make_time", 2, 3, None))
             .returns_type(TIME)
@@ -1310,7 +1556,12 @@ fn make_functions() -> Vec<ScalarUDF> {
         func("make_timestamp")
             .coerce(coerce_ints_then_float("make_timestamp", 5, 6, None))
             .returns_type(TIMESTAMP)
-            .strict(|a, _| Ok(ScalarValue::TimestampMicrosecond(Some(naive_to_micros(&make_timestamp_parts(a)?)), None))),
+            .strict(|a, _| {
+                Ok(ScalarValue::TimestampMicrosecond(
+                    Some(naive_to_micros(&make_timestamp_parts(a)?)),
+                    None,
+                ))
+            }),
         func("make_timestamptz")
             .stable()
             .coerce(coerce_ints_then_float("make_timestamptz", 5, 6, Some(DataType::Utf8)))
@@ -1322,7 +1573,10 @@ fn make_functions() -> Vec<ScalarUDF> {
                         .ok_or_else(|| exec(format!("Invalid parameter time_zone: '{z}' is not a valid timezone")))?,
                     _ => ctx.time_zone()?,
                 };
-                Ok(ScalarValue::TimestampMicrosecond(Some(naive_to_micros(&zone.to_utc(&local))), Some(Arc::from("+00:00"))))
+                Ok(ScalarValue::TimestampMicrosecond(
+                    Some(naive_to_micros(&zone.to_utc(&local))),
+                    Some(Arc::from("+00:00")),
+                ))
             }),
     ]
 }
@@ -1340,13 +1594,23 @@ pub(crate) fn timezone() -> ScalarUDF {
             }
             let src = match &t[1] {
                 DataType::Date32 => timestamptz(),
-                other => norm_datetime(other).filter(|x| matches!(x, DataType::Timestamp(..))).ok_or_else(|| no_function("timezone", t))?,
+                other => norm_datetime(other)
+                    .filter(|x| matches!(x, DataType::Timestamp(..)))
+                    .ok_or_else(|| no_function("timezone", t))?,
             };
             Ok(vec![DataType::Utf8, src])
         })
-        .returns(|t| Ok(if is_timestamptz(&t[1]) { TIMESTAMP } else { timestamptz() }))
+        .returns(|t| {
+            Ok(if is_timestamptz(&t[1]) {
+                TIMESTAMP
+            } else {
+                timestamptz()
+            })
+        })
         .strict(|a, _| {
-            let (ScalarValue::Utf8(Some(z)), Some((us, tz))) = (&a[0], ts_micros(&a[1])) else { return Ok(ScalarValue::Null) };
+            let (ScalarValue::Utf8(Some(z)), Some((us, tz))) = (&a[0], ts_micros(&a[1])) else {
+                return Ok(ScalarValue::Null);
+            };
             let zone = zone_or_err(z)?;
             let n = micros_to_naive(us).ok_or_else(out_of_range)?;
             Ok(if tz {
@@ -1359,8 +1623,11 @@ pub(crate) fn timezone() -> ScalarUDF {
 
 fn months_between(a: &NaiveDateTime, b: &NaiveDateTime) -> IntervalMonthDayNano {
     // Postgres' age(): field-wise difference, borrowing from the next larger field.
-    let (mut years, mut months, mut days) =
-        (a.year() as i64 - b.year() as i64, a.month() as i64 - b.month() as i64, a.day() as i64 - b.day() as i64);
+    let (mut years, mut months, mut days) = (
+        a.year() as i64 - b.year() as i64,
+        a.month() as i64 - b.month() as i64,
+        a.day() as i64 - b.day() as i64,
+    );
     let ta = time_to_micros(&a.time());
     let tb = time_to_micros(&b.time());
     let mut micros = ta - tb;
@@ -1397,7 +1664,11 @@ fn months_between(a: &NaiveDateTime, b: &NaiveDateTime) -> IntervalMonthDayNano 
 }
 
 fn days_in_month(y: i32, m: u32) -> u32 {
-    let next = if m == 12 { NaiveDate::from_ymd_opt(y + 1, 1, 1) } else { NaiveDate::from_ymd_opt(y, m + 1, 1) };
+    let next = if m == 12 {
+        NaiveDate::from_ymd_opt(y + 1, 1, 1)
+    } else {
+        NaiveDate::from_ymd_opt(y, m + 1, 1)
+    };
     match (next, NaiveDate::from_ymd_opt(y, m, 1)) {
         (Some(n), Some(c)) => (n - c).num_days() as u32,
         _ => 30,
@@ -1426,44 +1697,57 @@ fn age() -> ScalarUDF {
                     zone.to_local(&now).date().and_time(NaiveTime::MIN)
                 }
             };
-            let (x, y) = if a.len() == 2 { (m1.local, other) } else { (other, m1.local) };
+            let (x, y) = if a.len() == 2 {
+                (m1.local, other)
+            } else {
+                (other, m1.local)
+            };
             Ok(ScalarValue::IntervalMonthDayNano(Some(months_between(&x, &y))))
         })
 }
 
 fn justify(name: &'static str) -> ScalarUDF {
-    func(name).args(vec![INTERVAL]).returns_type(INTERVAL).strict(move |a, _| {
-        let ScalarValue::IntervalMonthDayNano(Some(v)) = &a[0] else { return Ok(ScalarValue::Null) };
-        let (mut months, mut days, mut nanos) = (v.months as i64, v.days as i64, v.nanoseconds);
-        const DAY: i64 = 86_400_000_000_000;
-        if name != "justify_days" {
-            days += nanos / DAY;
-            nanos %= DAY;
-        }
-        if name != "justify_hours" {
-            months += days / 30;
-            days %= 30;
-        }
-        if name == "justify_interval" {
-            if months > 0 && (days < 0 || (days == 0 && nanos < 0)) {
-                days += 30;
-                months -= 1;
-            } else if months < 0 && (days > 0 || (days == 0 && nanos > 0)) {
-                days -= 30;
-                months += 1;
+    func(name)
+        .args(vec![INTERVAL])
+        .returns_type(INTERVAL)
+        .strict(move |a, _| {
+            let ScalarValue::IntervalMonthDayNano(Some(v)) = &a[0] else {
+                return Ok(ScalarValue::Null);
+            };
+            let (mut months, mut days, mut nanos) = (v.months as i64, v.days as i64, v.nanoseconds);
+            const DAY: i64 = 86_400_000_000_000;
+            if name != "justify_days" {
+                days += nanos / DAY;
+                nanos %= DAY;
             }
-        }
-        if days > 0 && nanos < 0 {
-            nanos += DAY;
-            days -= 1;
-        } else if days < 0 && nanos > 0 {
-            nanos -= DAY;
-            days += 1;
-        }
-        let months = i32::try_from(months).map_err(|_| exec("interval out of range"))?;
-        let days = i32::try_from(days).map_err(|_| exec("interval out of range"))?;
-        Ok(ScalarValue::IntervalMonthDayNano(Some(IntervalMonthDayNano { months, days, nanoseconds: nanos })))
-    })
+            if name != "justify_hours" {
+                months += days / 30;
+                days %= 30;
+            }
+            if name == "justify_interval" {
+                if months > 0 && (days < 0 || (days == 0 && nanos < 0)) {
+                    days += 30;
+                    months -= 1;
+                } else if months < 0 && (days > 0 || (days == 0 && nanos > 0)) {
+                    days -= 30;
+                    months += 1;
+                }
+            }
+            if days > 0 && nanos < 0 {
+                nanos += DAY;
+                days -= 1;
+            } else if days < 0 && nanos > 0 {
+                nanos -= DAY;
+                days += 1;
+            }
+            let months = i32::try_from(months).map_err(|_| exec("interval out of range"))?;
+            let days = i32::try_from(days).map_err(|_| exec("interval out of range"))?;
+            Ok(ScalarValue::IntervalMonthDayNano(Some(IntervalMonthDayNano {
+                months,
+                days,
+                nanoseconds: nanos,
+            })))
+        })
 }
 
 /// `date(x)`: the cast to date as a function.
@@ -1471,9 +1755,17 @@ fn date_fn() -> ScalarUDF {
     func("date")
         .stable()
         .coerce(|t| match t {
-            [a] if is_string(a) || matches!(a, DataType::Null | DataType::Date32 | DataType::Timestamp(..)) => Ok(t.to_vec()),
-            [a] => Err(super::err::plan(format!("cannot cast type \"{}\" to \"date\" in Explicit context", pg_type_name(a)))),
-            _ => Err(super::err::plan(format!("unexpected arguments number {} for function date", t.len()))),
+            [a] if is_string(a) || matches!(a, DataType::Null | DataType::Date32 | DataType::Timestamp(..)) => {
+                Ok(t.to_vec())
+            }
+            [a] => Err(super::err::plan(format!(
+                "cannot cast type \"{}\" to \"date\" in Explicit context",
+                pg_type_name(a)
+            ))),
+            _ => Err(super::err::plan(format!(
+                "unexpected arguments number {} for function date",
+                t.len()
+            ))),
         })
         .returns_type(DataType::Date32)
         .batch(|args, ctx| super::cast::cast_array(&args[0], &DataType::Date32, &ctx.time_zone()?))
@@ -1488,12 +1780,18 @@ pub(crate) fn timestamp_diff() -> ScalarUDF {
         })
         .returns_type(INTERVAL)
         .strict(|a, _| {
-            let (Some((x, _)), Some((y, _))) = (ts_micros(&a[0]), ts_micros(&a[1])) else { return Ok(ScalarValue::Null) };
+            let (Some((x, _)), Some((y, _))) = (ts_micros(&a[0]), ts_micros(&a[1])) else {
+                return Ok(ScalarValue::Null);
+            };
             let d = x.checked_sub(y).ok_or_else(|| exec("interval out of range"))?;
             let days = d / MICROS_PER_DAY;
             let rest = d % MICROS_PER_DAY;
             let days = i32::try_from(days).map_err(|_| exec("interval out of range"))?;
-            Ok(ScalarValue::IntervalMonthDayNano(Some(IntervalMonthDayNano { months: 0, days, nanoseconds: rest * 1000 })))
+            Ok(ScalarValue::IntervalMonthDayNano(Some(IntervalMonthDayNano {
+                months: 0,
+                days,
+                nanoseconds: rest * 1000,
+            })))
         })
 }
 
@@ -1532,23 +1830,46 @@ mod tests {
 
     fn iv(s: &str) -> IntervalMonthDayNano {
         let (months, days, nanoseconds) = super::super::parse::parse_interval(s).unwrap();
-        IntervalMonthDayNano { months, days, nanoseconds }
+        IntervalMonthDayNano {
+            months,
+            days,
+            nanoseconds,
+        }
     }
 
     fn char_ts(t: &str, f: &str) -> String {
         let n = ts(t);
-        let m = Moment { local: n, offset: None, utc: n };
+        let m = Moment {
+            local: n,
+            offset: None,
+            utc: n,
+        };
         to_char_tm(f, &tm_of_moment(&m, &Zone::utc()), false).unwrap()
     }
 
     #[test]
     fn to_char_timestamps() {
         assert_eq!(char_ts("2002-04-20 17:31:12.66", "HH12:MI:SS"), "05:31:12");
-        assert_eq!(char_ts("2006-01-02 15:04:05", "yyyy-mm-dd hh24:mi:ss"), "2006-01-02 15:04:05");
-        assert_eq!(char_ts("2006-01-02 15:04:05.003", "yyyy-mm-dd hh24:mi:ss.ms"), "2006-01-02 15:04:05.003");
-        assert_eq!(char_ts("2006-01-02 15:04:05.3", "yyyy-mm-dd hh24:mi:ss.us"), "2006-01-02 15:04:05.300000");
-        assert_eq!(char_ts("2021-03-31 17:00:00", "Mon DD, YYYY HH12:MI:SS am"), "Mar 31, 2021 05:00:00 pm");
-        assert_eq!(char_ts("2021-03-31 17:00:00", "Day Month FMDD"), "Wednesday March     31");
+        assert_eq!(
+            char_ts("2006-01-02 15:04:05", "yyyy-mm-dd hh24:mi:ss"),
+            "2006-01-02 15:04:05"
+        );
+        assert_eq!(
+            char_ts("2006-01-02 15:04:05.003", "yyyy-mm-dd hh24:mi:ss.ms"),
+            "2006-01-02 15:04:05.003"
+        );
+        assert_eq!(
+            char_ts("2006-01-02 15:04:05.3", "yyyy-mm-dd hh24:mi:ss.us"),
+            "2006-01-02 15:04:05.300000"
+        );
+        assert_eq!(
+            char_ts("2021-03-31 17:00:00", "Mon DD, YYYY HH12:MI:SS am"),
+            "Mar 31, 2021 05:00:00 pm"
+        );
+        assert_eq!(
+            char_ts("2021-03-31 17:00:00", "Day Month FMDD"),
+            "Wednesday March     31"
+        );
         assert_eq!(char_ts("2021-03-01 17:00:00", "DDth \"lit\" Q"), "01st lit 1");
     }
 
@@ -1556,22 +1877,41 @@ mod tests {
     fn to_char_intervals() {
         let c = |i: &str, f: &str| to_char_tm(f, &tm_of_interval(&iv(i)), true);
         assert_eq!(
-            c("-20459year -256 days  -120hours 866seconds", "YYYY IYYY YY IY MM DD PM pm HH HH12 HH24 MI SS").unwrap(),
+            c(
+                "-20459year -256 days  -120hours 866seconds",
+                "YYYY IYYY YY IY MM DD PM pm HH HH12 HH24 MI SS"
+            )
+            .unwrap(),
             "-20459 -20460 -59 -60 00 -256 AM am -11 -11 -119 -45 -34"
         );
         assert_eq!(
-            c("0year -256 days  -120hours", "YYYY IYYY YY IY MM DD PM pm HH HH12 HH24 MI SS").unwrap(),
+            c(
+                "0year -256 days  -120hours",
+                "YYYY IYYY YY IY MM DD PM pm HH HH12 HH24 MI SS"
+            )
+            .unwrap(),
             "0000 -001 00 -1 00 -256 AM am 012 012 -120 00 00"
         );
         assert_eq!(
-            c("1year 1month 1day 1hours 1minute 1second", "YYYY IYYY YY IY MM DD PM pm HH12 HH24 MI SS MS US").unwrap(),
+            c(
+                "1year 1month 1day 1hours 1minute 1second",
+                "YYYY IYYY YY IY MM DD PM pm HH12 HH24 MI SS MS US"
+            )
+            .unwrap(),
             "0001 0001 01 01 01 01 AM am 01 01 01 01 000 000000"
         );
         assert_eq!(
-            c("-1year -1month -1day -1hours -1minute -1second", "YYYY IYYY YY IY MM DD PM pm HH12 HH24 MI SS MS US").unwrap(),
+            c(
+                "-1year -1month -1day -1hours -1minute -1second",
+                "YYYY IYYY YY IY MM DD PM pm HH12 HH24 MI SS MS US"
+            )
+            .unwrap(),
             "-0001 -0002 -01 -02 -01 -1 AM am -01 -01 -01 -01 000 000000"
         );
-        assert_eq!(c("-23:22:57.124562", "HH12 MI SS MS US").unwrap(), "-11 -22 -57 -124 -124562");
+        assert_eq!(
+            c("-23:22:57.124562", "HH12 MI SS MS US").unwrap(),
+            "-11 -22 -57 -124 -124562"
+        );
         assert!(c("1 year", "IY MM DD AM HH12 MM SS tzhtzm").is_err());
         assert!(c("1 year", "Mon").is_err());
     }

@@ -39,5 +39,9 @@ pub(crate) fn no_function(name: &str, types: &[DataType]) -> DataFusionError {
 }
 
 pub(crate) fn cannot_cast(from: &DataType, to: &DataType) -> DataFusionError {
-    plan(format!("cannot cast type \"{}\" to \"{}\"", pg_type_name(from), pg_type_name(to)))
+    plan(format!(
+        "cannot cast type \"{}\" to \"{}\"",
+        pg_type_name(from),
+        pg_type_name(to)
+    ))
 }

@@ -18,7 +18,7 @@ pub(crate) type CoerceFn = Arc<dyn Fn(&[DataType]) -> Result<Vec<DataType>> + Se
 pub(crate) type ReturnFn = Arc<dyn Fn(&[DataType], &[Option<&ScalarValue>]) -> Result<DataType> + Send + Sync>;
 /// Per-row evaluator; receives the argument values of one row.
 pub(crate) type RowFn = Arc<dyn Fn(&[ScalarValue], &Ctx) -> Result<ScalarValue> + Send + Sync>;
-/// Whole-batch evaluator; receives the arguments as arrays of `ctx.rows` rows.
+/// Whole-batch evaluator; receives the arguments as arrays of equal length.
 pub(crate) type BatchFn = Arc<dyn Fn(&[ArrayRef], &Ctx) -> Result<ArrayRef> + Send + Sync>;
 
 /// What an evaluator may need besides its arguments.
@@ -26,7 +26,6 @@ pub(crate) struct Ctx<'a> {
     pub ret: &'a DataType,
     pub arg_types: &'a [DataType],
     pub config: &'a ConfigOptions,
-    pub rows: usize,
 }
 
 impl Ctx<'_> {
@@ -78,7 +77,6 @@ pub(crate) fn func(name: &str) -> FuncBuilder {
         name: name.to_string(),
         aliases: vec![],
         volatility: Volatility::Immutable,
-        nullary: false,
         coerce: Arc::new(|t: &[DataType]| Ok(t.to_vec())),
         ret: Arc::new(|t: &[DataType], _: &[Option<&ScalarValue>]| Ok(t.first().cloned().unwrap_or(DataType::Null))),
     }
@@ -88,7 +86,6 @@ pub(crate) struct FuncBuilder {
     name: String,
     aliases: Vec<String>,
     volatility: Volatility,
-    nullary: bool,
     coerce: CoerceFn,
     ret: ReturnFn,
 }
@@ -100,15 +97,6 @@ impl FuncBuilder {
     }
     pub fn stable(mut self) -> Self {
         self.volatility = Volatility::Stable;
-        self
-    }
-    pub fn volatile(mut self) -> Self {
-        self.volatility = Volatility::Volatile;
-        self
-    }
-    /// The function takes no arguments.
-    pub fn nullary(mut self) -> Self {
-        self.nullary = true;
         self
     }
     /// Chooses the argument types the call is coerced to (or rejects the call).
@@ -143,11 +131,7 @@ impl FuncBuilder {
     }
 
     fn build(self, eval: Eval) -> ScalarUDF {
-        let signature = if self.nullary {
-            Signature::nullary(self.volatility)
-        } else {
-            Signature::new(TypeSignature::UserDefined, self.volatility)
-        };
+        let signature = Signature::new(TypeSignature::UserDefined, self.volatility);
         ScalarUDF::new_from_impl(PgFunc {
             name: self.name,
             aliases: self.aliases,
@@ -158,7 +142,11 @@ impl FuncBuilder {
         })
     }
     /// Evaluates row by row; `strict` functions return NULL when any argument is NULL.
-    pub fn row(self, strict: bool, f: impl Fn(&[ScalarValue], &Ctx) -> Result<ScalarValue> + Send + Sync + 'static) -> ScalarUDF {
+    pub fn row(
+        self,
+        strict: bool,
+        f: impl Fn(&[ScalarValue], &Ctx) -> Result<ScalarValue> + Send + Sync + 'static,
+    ) -> ScalarUDF {
         self.build(Eval::Row { f: Arc::new(f), strict })
     }
     /// Strict row-by-row evaluation.
@@ -184,10 +172,13 @@ impl ScalarUDFImpl for PgFunc {
         (self.coerce)(arg_types)
     }
     fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
+        // The coercion rule also validates the arity the return-type rule relies on.
+        (self.coerce)(arg_types)?;
         (self.ret)(arg_types, &[])
     }
     fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
         let types: Vec<DataType> = args.arg_fields.iter().map(|f| f.data_type().clone()).collect();
+        (self.coerce)(&types)?;
         let t = (self.ret)(&types, args.scalar_arguments)?;
         Ok(Arc::new(Field::new(self.name(), t, true)))
     }
@@ -196,7 +187,11 @@ impl ScalarUDFImpl for PgFunc {
         let ret = args.return_field.data_type().clone();
         let all_scalar = args.args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
         let rows = if all_scalar { 1 } else { args.number_rows };
-        let ctx = Ctx { ret: &ret, arg_types: &arg_types, config: &args.config_options, rows };
+        let ctx = Ctx {
+            ret: &ret,
+            arg_types: &arg_types,
+            config: &args.config_options,
+        };
         match &self.eval {
             Eval::Row { f, strict } => {
                 if all_scalar {
@@ -244,7 +239,11 @@ impl ScalarUDFImpl for PgFunc {
 }
 
 fn eval_row(f: &RowFn, strict: bool, vals: &[ScalarValue], ctx: &Ctx) -> Result<ScalarValue> {
-    let out = if strict && vals.iter().any(|v| v.is_null()) { ScalarValue::Null } else { f(vals, ctx)? };
+    let out = if strict && vals.iter().any(|v| v.is_null()) {
+        ScalarValue::Null
+    } else {
+        f(vals, ctx)?
+    };
     typed(out, ctx.ret)
 }
 

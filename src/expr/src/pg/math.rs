@@ -175,7 +175,11 @@ pub(crate) fn atan2d(y: f64, x: f64) -> f64 {
 
 fn coerce_f64(name: &'static str, n: usize) -> impl Fn(&[DataType]) -> Result<Vec<DataType>> {
     move |t: &[DataType]| {
-        if t.len() != n || !t.iter().all(|t| is_numeric(t) || is_string(t) || matches!(t, DataType::Null)) {
+        if t.len() != n
+            || !t
+                .iter()
+                .all(|t| is_numeric(t) || is_string(t) || matches!(t, DataType::Null))
+        {
             return Err(no_function(name, t));
         }
         Ok(vec![DataType::Float64; n])
@@ -187,17 +191,23 @@ fn f64_array(a: &ArrayRef) -> &Float64Array {
 }
 
 fn unary_f64(name: &'static str, f: fn(f64) -> f64) -> ScalarUDF {
-    func(name).coerce(coerce_f64(name, 1)).returns_type(DataType::Float64).batch(move |args, _| {
-        let out: Float64Array = f64_array(&args[0]).unary(f);
-        Ok(Arc::new(out) as ArrayRef)
-    })
+    func(name)
+        .coerce(coerce_f64(name, 1))
+        .returns_type(DataType::Float64)
+        .batch(move |args, _| {
+            let out: Float64Array = f64_array(&args[0]).unary(f);
+            Ok(Arc::new(out) as ArrayRef)
+        })
 }
 
 fn binary_f64(name: &'static str, f: fn(f64, f64) -> f64) -> ScalarUDF {
-    func(name).coerce(coerce_f64(name, 2)).returns_type(DataType::Float64).batch(move |args, _| {
-        let out: Float64Array = arrow::compute::binary(f64_array(&args[0]), f64_array(&args[1]), f)?;
-        Ok(Arc::new(out) as ArrayRef)
-    })
+    func(name)
+        .coerce(coerce_f64(name, 2))
+        .returns_type(DataType::Float64)
+        .batch(move |args, _| {
+            let out: Float64Array = arrow::compute::binary(f64_array(&args[0]), f64_array(&args[1]), f)?;
+            Ok(Arc::new(out) as ArrayRef)
+        })
 }
 
 /// Number of fractional digits of an unscaled decimal as written (trailing zeros of the held
@@ -362,7 +372,9 @@ pub(crate) fn sqrt_decimal(v: i128, s: i8, rs: i8) -> Result<i128> {
         let r = n.isqrt();
         // Round to nearest: r + 1 is closer when n - r² > r (i.e. n >= r² + r + 1).
         let r = if n - r * r > r { r + 1 } else { r };
-        let scaled = (r as i128).checked_mul(10i128.pow((rs as i32 - k) as u32)).ok_or_else(|| exec("numeric value out of range"))?;
+        let scaled = (r as i128)
+            .checked_mul(10i128.pow((rs as i32 - k) as u32))
+            .ok_or_else(|| exec("numeric value out of range"))?;
         return Ok(scaled);
     }
     Err(exec("numeric value out of range"))
@@ -372,7 +384,11 @@ pub(crate) fn sqrt_decimal(v: i128, s: i8, rs: i8) -> Result<i128> {
 /// numeric, anything with a float to double).
 fn coerce_common_numeric(name: &'static str, n: usize) -> impl Fn(&[DataType]) -> Result<Vec<DataType>> {
     move |t: &[DataType]| {
-        if t.len() != n || !t.iter().all(|t| is_numeric(t) || is_string(t) || matches!(t, DataType::Null)) {
+        if t.len() != n
+            || !t
+                .iter()
+                .all(|t| is_numeric(t) || is_string(t) || matches!(t, DataType::Null))
+        {
             return Err(no_function(name, t));
         }
         let target = if t.iter().any(is_float) {
@@ -389,27 +405,29 @@ fn coerce_common_numeric(name: &'static str, n: usize) -> impl Fn(&[DataType]) -
 }
 
 fn mod_fn() -> ScalarUDF {
-    func("mod").coerce(coerce_common_numeric("mod", 2)).strict(|a, _| match (&a[0], &a[1]) {
-        (ScalarValue::Int64(Some(x)), ScalarValue::Int64(Some(y))) => {
-            if *y == 0 {
-                return Err(super::err::division_by_zero());
+    func("mod")
+        .coerce(coerce_common_numeric("mod", 2))
+        .strict(|a, _| match (&a[0], &a[1]) {
+            (ScalarValue::Int64(Some(x)), ScalarValue::Int64(Some(y))) => {
+                if *y == 0 {
+                    return Err(super::err::division_by_zero());
+                }
+                Ok(ScalarValue::Int64(Some(x.wrapping_rem(*y))))
             }
-            Ok(ScalarValue::Int64(Some(x.wrapping_rem(*y))))
-        }
-        (ScalarValue::Decimal128(Some(x), p, sc), ScalarValue::Decimal128(Some(y), _, _)) => {
-            if *y == 0 {
-                return Err(super::err::division_by_zero());
+            (ScalarValue::Decimal128(Some(x), p, sc), ScalarValue::Decimal128(Some(y), _, _)) => {
+                if *y == 0 {
+                    return Err(super::err::division_by_zero());
+                }
+                Ok(ScalarValue::Decimal128(Some(x % y), *p, *sc))
             }
-            Ok(ScalarValue::Decimal128(Some(x % y), *p, *sc))
-        }
-        (ScalarValue::Float64(Some(x)), ScalarValue::Float64(Some(y))) => {
-            if *y == 0.0 {
-                return Err(super::err::division_by_zero());
+            (ScalarValue::Float64(Some(x)), ScalarValue::Float64(Some(y))) => {
+                if *y == 0.0 {
+                    return Err(super::err::division_by_zero());
+                }
+                Ok(ScalarValue::Float64(Some(x % y)))
             }
-            Ok(ScalarValue::Float64(Some(x % y)))
-        }
-        _ => Ok(ScalarValue::Null),
-    })
+            _ => Ok(ScalarValue::Null),
+        })
 }
 
 fn div_fn() -> ScalarUDF {
@@ -418,13 +436,21 @@ fn div_fn() -> ScalarUDF {
             let c = coerce_common_numeric("div", 2)(t)?;
             Ok(if c[0] == DataType::Float64 { vec![NUMERIC; 2] } else { c })
         })
-        .returns(|t| Ok(if is_decimal(&t[0]) { DataType::Decimal128(38, 0) } else { t[0].clone() }))
+        .returns(|t| {
+            Ok(if is_decimal(&t[0]) {
+                DataType::Decimal128(38, 0)
+            } else {
+                t[0].clone()
+            })
+        })
         .strict(|a, _| match (&a[0], &a[1]) {
             (ScalarValue::Int64(Some(x)), ScalarValue::Int64(Some(y))) => {
                 if *y == 0 {
                     return Err(super::err::division_by_zero());
                 }
-                Ok(ScalarValue::Int64(Some(x.checked_div(*y).ok_or_else(|| super::err::out_of_range("bigint"))?)))
+                Ok(ScalarValue::Int64(Some(
+                    x.checked_div(*y).ok_or_else(|| super::err::out_of_range("bigint"))?,
+                )))
             }
             (ScalarValue::Decimal128(Some(x), _, _), ScalarValue::Decimal128(Some(y), _, _)) => {
                 if *y == 0 {
@@ -443,7 +469,13 @@ fn sign_fn() -> ScalarUDF {
             [a] => Ok(vec![numeric_or_float(a).ok_or_else(|| no_function("sign", t))?]),
             _ => Err(no_function("sign", t)),
         })
-        .returns(|t| Ok(if is_decimal(&t[0]) { DataType::Decimal128(38, 0) } else { t[0].clone() }))
+        .returns(|t| {
+            Ok(if is_decimal(&t[0]) {
+                DataType::Decimal128(38, 0)
+            } else {
+                t[0].clone()
+            })
+        })
         .strict(|a, _| match &a[0] {
             ScalarValue::Float64(Some(x)) => Ok(ScalarValue::Float64(Some(if *x > 0.0 {
                 1.0
@@ -463,7 +495,12 @@ fn width_bucket() -> ScalarUDF {
             if t.len() != 4 {
                 return Err(no_function("width_bucket", t));
             }
-            Ok(vec![DataType::Float64, DataType::Float64, DataType::Float64, DataType::Int64])
+            Ok(vec![
+                DataType::Float64,
+                DataType::Float64,
+                DataType::Float64,
+                DataType::Int64,
+            ])
         })
         .returns_type(DataType::Int64)
         .strict(|a, _| {
@@ -487,14 +524,18 @@ fn width_bucket() -> ScalarUDF {
                 if op < lo {
                     0
                 } else if op >= hi {
-                    count.checked_add(1).ok_or_else(|| super::err::out_of_range("integer"))?
+                    count
+                        .checked_add(1)
+                        .ok_or_else(|| super::err::out_of_range("integer"))?
                 } else {
                     ((op - lo) / (hi - lo) * c).floor() as i64 + 1
                 }
             } else if op > lo {
                 0
             } else if op <= hi {
-                count.checked_add(1).ok_or_else(|| super::err::out_of_range("integer"))?
+                count
+                    .checked_add(1)
+                    .ok_or_else(|| super::err::out_of_range("integer"))?
             } else {
                 ((lo - op) / (lo - hi) * c).floor() as i64 + 1
             };
@@ -509,7 +550,13 @@ fn sqrt_fn() -> ScalarUDF {
             [a] if is_numeric(a) || is_string(a) || matches!(a, DataType::Null) => Ok(vec![DataType::Float64]),
             _ => Err(no_function("sqrt", t)),
         })
-        .returns(|t| Ok(if is_decimal(&t[0]) { DataType::Decimal128(38, 16) } else { DataType::Float64 }))
+        .returns(|t| {
+            Ok(if is_decimal(&t[0]) {
+                DataType::Decimal128(38, 16)
+            } else {
+                DataType::Float64
+            })
+        })
         .strict(|a, ctx| match (&a[0], ctx.ret) {
             (ScalarValue::Float64(Some(x)), _) => {
                 if *x < 0.0 {
@@ -549,21 +596,38 @@ pub(crate) fn functions() -> Vec<ScalarUDF> {
         rounding("ceil", |v, s, _| decimal_floor_ceil(v, s, true), f64::ceil).into_alias("ceiling"),
         rounding("floor", |v, s, _| decimal_floor_ceil(v, s, false), f64::floor),
         func("scale")
-            .coerce(|t| Ok(vec![numeric_or_float(&t[0]).filter(is_decimal).unwrap_or(NUMERIC); t.len().min(1)]))
+            .coerce(|t| match t {
+                [a] if is_numeric(a) || is_string(a) || matches!(a, DataType::Null) => {
+                    Ok(vec![if is_decimal(a) { a.clone() } else { NUMERIC }])
+                }
+                _ => Err(no_function("scale", t)),
+            })
             .returns_type(DataType::Int32)
             .strict(|a, _| match &a[0] {
-                ScalarValue::Decimal128(Some(v), p, s) => Ok(ScalarValue::Int32(Some(decimal_scale(*v, *p, *s) as i32))),
+                ScalarValue::Decimal128(Some(v), p, s) => {
+                    Ok(ScalarValue::Int32(Some(decimal_scale(*v, *p, *s) as i32)))
+                }
                 _ => Ok(ScalarValue::Null),
             }),
         func("min_scale")
-            .coerce(|t| Ok(vec![numeric_or_float(&t[0]).filter(is_decimal).unwrap_or(NUMERIC); t.len().min(1)]))
+            .coerce(|t| match t {
+                [a] if is_numeric(a) || is_string(a) || matches!(a, DataType::Null) => {
+                    Ok(vec![if is_decimal(a) { a.clone() } else { NUMERIC }])
+                }
+                _ => Err(no_function("min_scale", t)),
+            })
             .returns_type(DataType::Int32)
             .strict(|a, _| match &a[0] {
                 ScalarValue::Decimal128(Some(v), _, s) => Ok(ScalarValue::Int32(Some(min_scale(*v, *s) as i32))),
                 _ => Ok(ScalarValue::Null),
             }),
+        // Unconstrained numeric prints without trailing zeros, which is what trim_scale is for.
         func("trim_scale")
-            .coerce(|t| Ok(vec![numeric_or_float(&t[0]).filter(is_decimal).unwrap_or(NUMERIC); t.len().min(1)]))
+            .coerce(|t| match t {
+                [a] if is_decimal(a) || is_int(a) || is_string(a) || matches!(a, DataType::Null) => Ok(vec![NUMERIC]),
+                _ => Err(no_function("trim_scale", t)),
+            })
+            .returns_type(NUMERIC)
             .strict(|a, _| Ok(a[0].clone())),
     ]
 }
@@ -610,7 +674,10 @@ mod tests {
         assert_eq!(decimal_floor_ceil(-47, 1, false), Some(-50));
         assert_eq!(decimal_floor_ceil(47, 1, true), Some(50));
         assert_eq!(min_scale(84100, 4), 2);
-        assert_eq!(sqrt_decimal(824_163_252_000_000, 10, 16).unwrap(), 2_870_824_362_443_651_829);
+        assert_eq!(
+            sqrt_decimal(824_163_252_000_000, 10, 16).unwrap(),
+            2_870_824_362_443_651_829
+        );
         assert_eq!(sqrt_decimal(40_000, 2, 2).unwrap(), 2_000);
         assert!(sqrt_decimal(-1, 0, 2).is_err());
         assert!(sqrt_decimal(i128::MAX, 10, 16).is_ok());

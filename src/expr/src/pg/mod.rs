@@ -24,7 +24,7 @@ mod types;
 mod tz;
 
 #[cfg(test)]
-mod probe;
+mod sql_tests;
 #[cfg(test)]
 pub(crate) mod tests;
 
@@ -47,11 +47,17 @@ pub fn install(mut builder: SessionStateBuilder) -> SessionStateBuilder {
         .get_or_insert_with(Vec::new)
         .extend(scalar_functions().into_iter().map(Arc::new));
     // Ahead of DataFusion's planners, which would otherwise claim `||` and EXTRACT first.
-    builder.expr_planners().get_or_insert_with(Vec::new).insert(0, Arc::new(PgExprPlanner));
+    builder
+        .expr_planners()
+        .get_or_insert_with(Vec::new)
+        .insert(0, Arc::new(PgExprPlanner));
     builder
         .aggregate_functions()
         .get_or_insert_with(Vec::new)
         .extend(agg::functions().into_iter().map(Arc::new));
-    builder.analyzer_rules().get_or_insert_with(Vec::new).push(Arc::new(PgCastRule));
+    builder
+        .analyzer_rules()
+        .get_or_insert_with(Vec::new)
+        .push(Arc::new(PgCastRule));
     builder
 }

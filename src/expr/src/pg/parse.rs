@@ -41,7 +41,10 @@ pub(crate) fn parse_f64(s: &str, type_name: &str) -> Result<f64> {
         "-inf" | "-infinity" => f64::NEG_INFINITY,
         "nan" | "+nan" | "-nan" => f64::NAN,
         _ => {
-            if !t.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-')) {
+            if !t
+                .bytes()
+                .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'))
+            {
                 return Err(invalid_input(type_name, s));
             }
             t.parse::<f64>().map_err(|_| invalid_input(type_name, s))?
@@ -69,7 +72,9 @@ pub(crate) fn parse_decimal(s: &str, precision: u8, scale: i8) -> Result<i128> {
     let bad = || invalid_input("numeric", s);
     let lower = t.to_ascii_lowercase();
     if matches!(lower.trim_start_matches(['+', '-']), "inf" | "infinity" | "nan") {
-        return Err(exec(format!("numeric value \"{t}\" is not supported (NaN and Infinity can't be stored)")));
+        return Err(exec(format!(
+            "numeric value \"{t}\" is not supported (NaN and Infinity can't be stored)"
+        )));
     }
     let (neg, body) = match t.as_bytes().first() {
         Some(b'-') => (true, &t[1..]),
@@ -81,14 +86,21 @@ pub(crate) fn parse_decimal(s: &str, precision: u8, scale: i8) -> Result<i128> {
         None => (body, 0),
     };
     let (int, frac) = mant.split_once('.').unwrap_or((mant, ""));
-    if (int.is_empty() && frac.is_empty()) || !int.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
+    if (int.is_empty() && frac.is_empty())
+        || !int.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+    {
         return Err(bad());
     }
     let digits: String = format!("{int}{frac}");
     let digits = digits.trim_start_matches('0');
     // value = digits * 10^(exp - frac.len()); we want value * 10^scale.
     let shift = exp as i64 - frac.len() as i64 + scale as i64;
-    let overflow = || exec(format!("numeric field overflow: value \"{t}\" doesn't fit numeric({precision},{scale})"));
+    let overflow = || {
+        exec(format!(
+            "numeric field overflow: value \"{t}\" doesn't fit numeric({precision},{scale})"
+        ))
+    };
     let mut v: i128 = 0;
     let cut = if shift < 0 { (-shift) as usize } else { 0 };
     let (keep, dropped) = if cut > digits.len() {
@@ -97,7 +109,10 @@ pub(crate) fn parse_decimal(s: &str, precision: u8, scale: i8) -> Result<i128> {
         digits.split_at(digits.len() - cut)
     };
     for b in keep.bytes() {
-        v = v.checked_mul(10).and_then(|v| v.checked_add((b - b'0') as i128)).ok_or_else(overflow)?;
+        v = v
+            .checked_mul(10)
+            .and_then(|v| v.checked_add((b - b'0') as i128))
+            .ok_or_else(overflow)?;
     }
     if shift > 0 && v != 0 {
         for _ in 0..shift {
@@ -139,7 +154,11 @@ fn parse_time_nanos(t: &str) -> Option<i64> {
         Some(sec) => {
             let (whole, frac) = sec.split_once('.').unwrap_or((sec, ""));
             let s: i64 = whole.parse().ok()?;
-            let n = if frac.is_empty() { 0 } else { parse_fraction_nanos(frac)? as i64 };
+            let n = if frac.is_empty() {
+                0
+            } else {
+                parse_fraction_nanos(frac)? as i64
+            };
             (s, n)
         }
     };
@@ -209,9 +228,18 @@ pub(crate) fn parse_datetime(s: &str, type_name: &str) -> Result<(NaiveDateTime,
     let mut t = s.trim();
     let lower = t.to_ascii_lowercase();
     match lower.as_str() {
-        "epoch" => return Ok((NaiveDate::from_ymd_opt(1970, 1, 1).ok_or_else(bad)?.and_time(NaiveTime::MIN), Some(Zone::utc()))),
+        "epoch" => {
+            return Ok((
+                NaiveDate::from_ymd_opt(1970, 1, 1)
+                    .ok_or_else(bad)?
+                    .and_time(NaiveTime::MIN),
+                Some(Zone::utc()),
+            ))
+        }
         "infinity" | "-infinity" | "+infinity" => {
-            return Err(exec(format!("timestamp value \"{t}\" is not supported (infinite timestamps can't be stored)")))
+            return Err(exec(format!(
+                "timestamp value \"{t}\" is not supported (infinite timestamps can't be stored)"
+            )))
         }
         _ => {}
     }
@@ -224,15 +252,16 @@ pub(crate) fn parse_datetime(s: &str, type_name: &str) -> Result<(NaiveDateTime,
     }
     let (date, rest) = split_date(t);
     let (y, m, d) = date.ok_or_else(bad)?;
-    let date = make_date(y, m, d, bc).ok_or_else(|| {
-        exec(format!("date/time field value out of range: \"{s}\""))
-    })?;
+    let date = make_date(y, m, d, bc).ok_or_else(|| exec(format!("date/time field value out of range: \"{s}\"")))?;
     let mut rest = rest.trim_start();
     if let Some(r) = rest.strip_prefix(['T', 't']) {
         rest = r;
     }
     // Time: digits, colons and a fraction.
-    let tl = rest.bytes().take_while(|b| b.is_ascii_digit() || *b == b':' || *b == b'.').count();
+    let tl = rest
+        .bytes()
+        .take_while(|b| b.is_ascii_digit() || *b == b':' || *b == b'.')
+        .count();
     let (time_part, zone_part) = rest.split_at(tl);
     let mut dt = date.and_time(NaiveTime::MIN);
     if !time_part.is_empty() {
@@ -318,7 +347,11 @@ pub(crate) fn parse_interval(s: &str) -> Result<(i32, i32, i64)> {
             }
             let h: f64 = parts[0].parse().map_err(|_| bad())?;
             let m: f64 = parts[1].parse().map_err(|_| bad())?;
-            let sec: f64 = if parts.len() == 3 { parts[2].parse().map_err(|_| bad())? } else { 0.0 };
+            let sec: f64 = if parts.len() == 3 {
+                parts[2].parse().map_err(|_| bad())?
+            } else {
+                0.0
+            };
             let v = (h * 3600.0 + m * 60.0 + sec) * 1e9;
             nanos += if neg { -v } else { v };
             i += 1;
@@ -389,7 +422,9 @@ pub(crate) fn parse_bytea(s: &str) -> Result<Vec<u8>> {
             if c.is_ascii_whitespace() && hi.is_none() {
                 continue;
             }
-            let d = c.to_digit(16).ok_or_else(|| exec(format!("invalid hexadecimal digit: \"{c}\"")))? as u8;
+            let d = c
+                .to_digit(16)
+                .ok_or_else(|| exec(format!("invalid hexadecimal digit: \"{c}\"")))? as u8;
             match hi.take() {
                 None => hi = Some(d),
                 Some(h) => out.push(h << 4 | d),
@@ -506,7 +541,11 @@ fn parse_array_at(c: &[char], pos: &mut usize) -> Option<Vec<ArrayLit>> {
                 if t.is_empty() {
                     return None;
                 }
-                items.push(ArrayLit::Elem(if t.eq_ignore_ascii_case("null") { None } else { Some(t) }));
+                items.push(ArrayLit::Elem(if t.eq_ignore_ascii_case("null") {
+                    None
+                } else {
+                    Some(t)
+                }));
             }
         }
         skip_ws(pos);
@@ -548,7 +587,10 @@ mod tests {
         assert_eq!(parse_interval("-23:22:57.124562").unwrap(), (0, 0, -84_177_124_562_000));
         assert_eq!(parse_interval("1.5 days").unwrap(), (0, 1, 43_200_000_000_000));
         assert_eq!(parse_interval("1 s").unwrap(), (0, 0, 1_000_000_000));
-        assert_eq!(parse_interval("-20459year -256 days  -120hours 866seconds").unwrap().0, -245508);
+        assert_eq!(
+            parse_interval("-20459year -256 days  -120hours 866seconds").unwrap().0,
+            -245508
+        );
         assert!(parse_interval("1 fortnight").is_err());
         assert!(parse_interval("").is_err());
     }
@@ -579,7 +621,10 @@ mod tests {
         assert!(z.is_some());
         assert!(parse_datetime("2000-13-03", "date").is_err());
         assert!(parse_datetime("00-00-33", "date").is_err());
-        assert_eq!(parse_datetime("2023-11-05 08:40:00Z", "timestamptz").unwrap().1, Some(Zone::utc()));
+        assert_eq!(
+            parse_datetime("2023-11-05 08:40:00Z", "timestamptz").unwrap().1,
+            Some(Zone::utc())
+        );
         assert_eq!(parse_time("10:13:36.07").unwrap().to_string(), "10:13:36.070");
     }
 }

@@ -24,7 +24,9 @@ impl ExprPlanner for PgExprPlanner {
                     return Ok(PlannerResult::Original(RawBinaryExpr { op, left, right }));
                 }
                 if is_list(&lt) || is_list(&rt) {
-                    return Ok(PlannerResult::Planned(super::array::concat_operator().call(vec![left, right])));
+                    return Ok(PlannerResult::Planned(
+                        super::array::concat_operator().call(vec![left, right]),
+                    ));
                 }
                 let texty = |t: &DataType| is_string(t) || matches!(t, DataType::Null);
                 if (texty(&lt) || texty(&rt)) && !(texty(&lt) && texty(&rt)) {
@@ -35,7 +37,9 @@ impl ExprPlanner for PgExprPlanner {
                 let lt = left.get_type(schema)?;
                 let rt = right.get_type(schema)?;
                 if matches!(lt, DataType::Timestamp(..)) && matches!(rt, DataType::Timestamp(..)) {
-                    return Ok(PlannerResult::Planned(super::datetime::timestamp_diff().call(vec![left, right])));
+                    return Ok(PlannerResult::Planned(
+                        super::datetime::timestamp_diff().call(vec![left, right]),
+                    ));
                 }
             }
             BinaryOperator::PGOverlap => {

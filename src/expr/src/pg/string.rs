@@ -37,7 +37,15 @@ fn bytes_arg(v: &ScalarValue) -> Option<&[u8]> {
 
 /// Untyped NULLs become text, so that they have a printable type.
 fn keep_types(t: &[DataType]) -> Vec<DataType> {
-    t.iter().map(|t| if matches!(t, DataType::Null) { DataType::Utf8 } else { t.clone() }).collect()
+    t.iter()
+        .map(|t| {
+            if matches!(t, DataType::Null) {
+                DataType::Utf8
+            } else {
+                t.clone()
+            }
+        })
+        .collect()
 }
 
 fn concat() -> ScalarUDF {
@@ -73,7 +81,9 @@ fn concat_ws() -> ScalarUDF {
         })
         .returns_type(DataType::Utf8)
         .row(false, |a, ctx| {
-            let Some(sep) = str_arg(&a[0]) else { return Ok(ScalarValue::Null) };
+            let Some(sep) = str_arg(&a[0]) else {
+                return Ok(ScalarValue::Null);
+            };
             let p = output_printer(ctx)?;
             let mut parts = vec![];
             for v in &a[1..] {
@@ -106,7 +116,8 @@ pub(crate) fn textcat() -> ScalarUDF {
 pub(crate) fn quote_ident_str(s: &str) -> String {
     let plain = !s.is_empty()
         && s.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
     if plain {
         s.to_string()
     } else {
@@ -138,7 +149,9 @@ pub(crate) fn pg_format(fmt: &str, args: &[Option<String>]) -> Result<String> {
             continue;
         }
         i += 1;
-        let Some(&c) = chars.get(i) else { return Err(unterminated()) };
+        let Some(&c) = chars.get(i) else {
+            return Err(unterminated());
+        };
         if c == '%' {
             out.push('%');
             i += 1;
@@ -151,7 +164,11 @@ pub(crate) fn pg_format(fmt: &str, args: &[Option<String>]) -> Result<String> {
         }
         let mut pos: Option<usize> = None;
         if i < chars.len() && chars[i] == '$' && i > start {
-            let n: usize = chars[start..i].iter().collect::<String>().parse().map_err(|_| exec("invalid argument number"))?;
+            let n: usize = chars[start..i]
+                .iter()
+                .collect::<String>()
+                .parse()
+                .map_err(|_| exec("invalid argument number"))?;
             if n == 0 {
                 return Err(exec("format specifies argument 0, but arguments are numbered from 1"));
             }
@@ -169,8 +186,14 @@ pub(crate) fn pg_format(fmt: &str, args: &[Option<String>]) -> Result<String> {
         while i < chars.len() && chars[i].is_ascii_digit() {
             i += 1;
         }
-        let width: usize = if i > ws { chars[ws..i].iter().collect::<String>().parse().unwrap_or(0) } else { 0 };
-        let Some(&kind) = chars.get(i) else { return Err(unterminated()) };
+        let width: usize = if i > ws {
+            chars[ws..i].iter().collect::<String>().parse().unwrap_or(0)
+        } else {
+            0
+        };
+        let Some(&kind) = chars.get(i) else {
+            return Err(unterminated());
+        };
         i += 1;
         let idx = match pos {
             Some(p) => p,
@@ -222,7 +245,9 @@ fn format_fn() -> ScalarUDF {
         })
         .returns_type(DataType::Utf8)
         .row(false, |a, ctx| {
-            let Some(f) = str_arg(&a[0]) else { return Ok(ScalarValue::Null) };
+            let Some(f) = str_arg(&a[0]) else {
+                return Ok(ScalarValue::Null);
+            };
             let p = output_printer(ctx)?;
             let args = a[1..].iter().map(|v| text_of(v, &p)).collect::<Result<Vec<_>>>()?;
             Ok(ScalarValue::Utf8(Some(pg_format(f, &args)?)))
@@ -230,14 +255,21 @@ fn format_fn() -> ScalarUDF {
 }
 
 fn quote_ident() -> ScalarUDF {
-    func("quote_ident").args(vec![DataType::Utf8]).returns_type(DataType::Utf8).strict(|a, _| {
-        Ok(ScalarValue::Utf8(str_arg(&a[0]).map(quote_ident_str)))
-    })
+    func("quote_ident")
+        .args(vec![DataType::Utf8])
+        .returns_type(DataType::Utf8)
+        .strict(|a, _| Ok(ScalarValue::Utf8(str_arg(&a[0]).map(quote_ident_str))))
 }
 
 fn quote_literal(name: &'static str) -> ScalarUDF {
     func(name)
-        .coerce(move |t| if t.len() == 1 { Ok(keep_types(t)) } else { Err(no_function(name, t)) })
+        .coerce(move |t| {
+            if t.len() == 1 {
+                Ok(keep_types(t))
+            } else {
+                Err(no_function(name, t))
+            }
+        })
         .returns_type(DataType::Utf8)
         .row(name == "quote_literal", move |a, ctx| {
             let p = Printer::new(ctx.time_zone()?, Style::Output);
@@ -273,7 +305,9 @@ pub(crate) fn crc(poly: u32, data: &[u8]) -> u32 {
 fn crc_fn(name: &'static str, poly: u32) -> ScalarUDF {
     func(name)
         .coerce(move |t| match t {
-            [DataType::Binary | DataType::LargeBinary | DataType::BinaryView | DataType::Null] => Ok(vec![DataType::Binary]),
+            [DataType::Binary | DataType::LargeBinary | DataType::BinaryView | DataType::Null] => {
+                Ok(vec![DataType::Binary])
+            }
             _ => Err(no_function(name, t)),
         })
         .returns_type(DataType::Int64)
@@ -322,7 +356,9 @@ fn trim_fn(name: &'static str, aliases: &[&str], side: TrimSide) -> ScalarUDF {
         b = b.alias(a);
     }
     b.coerce(move |t| {
-        let binary = t.iter().any(|t| matches!(t, DataType::Binary | DataType::LargeBinary | DataType::BinaryView));
+        let binary = t
+            .iter()
+            .any(|t| matches!(t, DataType::Binary | DataType::LargeBinary | DataType::BinaryView));
         let target = if binary { DataType::Binary } else { DataType::Utf8 };
         if t.is_empty() || t.len() > 2 {
             return Err(no_function(name, t));
@@ -345,7 +381,13 @@ fn trim_fn(name: &'static str, aliases: &[&str], side: TrimSide) -> ScalarUDF {
 
 fn pg_typeof() -> ScalarUDF {
     func("pg_typeof")
-        .coerce(|t| if t.len() == 1 { Ok(t.to_vec()) } else { Err(no_function("pg_typeof", t)) })
+        .coerce(|t| {
+            if t.len() == 1 {
+                Ok(t.to_vec())
+            } else {
+                Err(no_function("pg_typeof", t))
+            }
+        })
         .returns_type(DataType::Utf8)
         .batch(|args, ctx| {
             let name = pg_type_name(&ctx.arg_types[0]);
@@ -381,7 +423,9 @@ fn length_fn(name: &'static str, aliases: &[&str]) -> ScalarUDF {
         } else {
             return Ok(ScalarValue::Null);
         };
-        Ok(ScalarValue::Int32(Some(i32::try_from(n).map_err(|_| exec("length out of range"))?)))
+        Ok(ScalarValue::Int32(Some(
+            i32::try_from(n).map_err(|_| exec("length out of range"))?,
+        )))
     })
 }
 
@@ -401,7 +445,11 @@ pub(crate) fn similar_to_regex(pat: &str, escape: Option<char>) -> Result<String
                     group_open = !group_open;
                 }
                 Some(n) => out.push_str(&regex::escape(&n.to_string())),
-                None => return Err(exec("invalid escape string: SIMILAR TO pattern must not end with the escape character")),
+                None => {
+                    return Err(exec(
+                        "invalid escape string: SIMILAR TO pattern must not end with the escape character",
+                    ))
+                }
             }
             continue;
         }
@@ -446,7 +494,10 @@ pub(crate) fn similar_to() -> ScalarUDF {
         })
         .returns_type(DataType::Boolean)
         .batch(|args, _| {
-            let (v, p, e) = (args[0].as_string::<i32>(), args[1].as_string::<i32>(), args[2].as_string::<i32>());
+            // Built by the analyzer after type coercion, so the arguments may be any string type.
+            let utf8 = |a: &ArrayRef| arrow::compute::cast(a, &DataType::Utf8);
+            let (v, p, e) = (utf8(&args[0])?, utf8(&args[1])?, utf8(&args[2])?);
+            let (v, p, e) = (v.as_string::<i32>(), p.as_string::<i32>(), e.as_string::<i32>());
             let mut cache: std::collections::HashMap<(String, String), regex::Regex> = Default::default();
             let mut out = arrow::array::BooleanBuilder::with_capacity(v.len());
             for i in 0..v.len() {
@@ -459,7 +510,9 @@ pub(crate) fn similar_to() -> ScalarUDF {
                     let mut esc = key.1.chars();
                     let escape = esc.next();
                     if esc.next().is_some() {
-                        return Err(exec("invalid escape string: escape string must be empty or one character"));
+                        return Err(exec(
+                            "invalid escape string: escape string must be empty or one character",
+                        ));
                     }
                     let re = compile(&similar_to_regex(&key.0, escape)?)?;
                     cache.insert(key.clone(), re);
@@ -496,7 +549,9 @@ fn regexp_split_to_array() -> ScalarUDF {
         })
         .returns_type(list_of(DataType::Utf8))
         .strict(|a, _| {
-            let (Some(s), Some(p)) = (str_arg(&a[0]), str_arg(&a[1])) else { return Ok(ScalarValue::Null) };
+            let (Some(s), Some(p)) = (str_arg(&a[0]), str_arg(&a[1])) else {
+                return Ok(ScalarValue::Null);
+            };
             let flags = a.get(2).and_then(str_arg).unwrap_or("");
             let re = compile(&format!("{}{}", regex_flags(flags)?, p))?;
             let parts: Vec<Option<&str>> = if p.is_empty() {
@@ -542,8 +597,14 @@ mod tests {
         assert_eq!(pg_format("%s, %%", &[s("a")]).unwrap(), "a, %");
         assert_eq!(pg_format("%2$s %1$s", &[s("a"), s("b")]).unwrap(), "b a");
         assert_eq!(pg_format("|%-4s|%4s|", &[s("a"), s("b")]).unwrap(), "|a   |   b|");
-        assert_eq!(pg_format("%I %L %L", &[s("Foo"), s("O'R"), None]).unwrap(), "\"Foo\" 'O''R' NULL");
-        assert!(pg_format("%s %s", &[s("a")]).unwrap_err().to_string().contains("too few arguments for format()"));
+        assert_eq!(
+            pg_format("%I %L %L", &[s("Foo"), s("O'R"), None]).unwrap(),
+            "\"Foo\" 'O''R' NULL"
+        );
+        assert!(pg_format("%s %s", &[s("a")])
+            .unwrap_err()
+            .to_string()
+            .contains("too few arguments for format()"));
         assert!(pg_format("%", &[]).is_err());
         assert!(pg_format("%x", &[s("a")]).is_err());
         assert_eq!(crc(0xEDB8_8320, b"123456789"), 0xCBF4_3926);

@@ -8,7 +8,18 @@ use super::tz::Zone;
 /// Runs `sql` and renders the result: one line per row, columns separated by a space, NULL as
 /// `NULL`, each value in Postgres text form; the column types lead, in brackets.
 pub(crate) async fn query(sql: &str) -> Result<String> {
-    let ctx = crate::new_context();
+    query_in_zone(sql, None).await
+}
+
+/// [`query`] in a session whose time zone is `zone` (timestamptz values still print in UTC).
+pub(crate) async fn query_in_zone(sql: &str, zone: Option<&str>) -> Result<String> {
+    use datafusion::execution::session_state::SessionStateBuilder;
+    let mut config = crate::session_config();
+    if let Some(z) = zone {
+        config.options_mut().execution.time_zone = Some(z.to_string());
+    }
+    let builder = SessionStateBuilder::new().with_config(config).with_default_features();
+    let ctx = datafusion::prelude::SessionContext::new_with_state(crate::install(builder).build());
     let df = ctx.sql(sql).await?;
     let batches = df.collect().await?;
     let p = Printer::new(Zone::utc(), Style::Output);

@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use arrow::array::{Array, ArrayRef, AsArray};
+use arrow::array::{Array, AsArray};
 use arrow::datatypes::{
     DataType, Date32Type, Decimal128Type, Float16Type, Float32Type, Float64Type, Int16Type, Int32Type, Int64Type,
     Int8Type, IntervalMonthDayNanoType, IntervalUnit, Time64MicrosecondType, Time64NanosecondType, TimeUnit,
@@ -86,9 +86,9 @@ impl Printer {
             DataType::LargeBinary => out.push_str(&format_bytea(arr.as_binary::<i64>().value(i))),
             DataType::BinaryView => out.push_str(&format_bytea(arr.as_binary_view().value(i))),
             DataType::Date32 => out.push_str(&format_date(arr.as_primitive::<Date32Type>().value(i))),
-            DataType::Time64(TimeUnit::Microsecond) => {
-                out.push_str(&format_time_nanos(arr.as_primitive::<Time64MicrosecondType>().value(i) * 1000))
-            }
+            DataType::Time64(TimeUnit::Microsecond) => out.push_str(&format_time_nanos(
+                arr.as_primitive::<Time64MicrosecondType>().value(i) * 1000,
+            )),
             DataType::Time64(TimeUnit::Nanosecond) => {
                 out.push_str(&format_time_nanos(arr.as_primitive::<Time64NanosecondType>().value(i)))
             }
@@ -126,7 +126,10 @@ impl Printer {
                         out.push(',');
                     }
                     if let Some(t) = self.text(col.as_ref(), i)? {
-                        if t.is_empty() || t.chars().any(|c| matches!(c, '(' | ')' | ',' | '"' | '\\') || c.is_whitespace()) {
+                        if t.is_empty()
+                            || t.chars()
+                                .any(|c| matches!(c, '(' | ')' | ',' | '"' | '\\') || c.is_whitespace())
+                        {
                             quote_into(&t, out);
                         } else {
                             out.push_str(&t);
@@ -196,7 +199,8 @@ fn push(out: &mut String, v: impl std::fmt::Display) {
 fn needs_array_quotes(t: &str) -> bool {
     t.is_empty()
         || t.eq_ignore_ascii_case("null")
-        || t.chars().any(|c| matches!(c, '{' | '}' | ',' | '"' | '\\') || c.is_ascii_whitespace())
+        || t.chars()
+            .any(|c| matches!(c, '{' | '}' | ',' | '"' | '\\') || c.is_ascii_whitespace())
 }
 
 fn quote_into(t: &str, out: &mut String) {
@@ -220,7 +224,9 @@ fn timestamp_nanos(arr: &dyn Array, i: usize, unit: &TimeUnit) -> i128 {
 }
 
 fn duration_nanos(arr: &dyn Array, i: usize, unit: &TimeUnit) -> i128 {
-    use arrow::datatypes::{DurationMicrosecondType, DurationMillisecondType, DurationNanosecondType, DurationSecondType};
+    use arrow::datatypes::{
+        DurationMicrosecondType, DurationMillisecondType, DurationNanosecondType, DurationSecondType,
+    };
     match unit {
         TimeUnit::Second => arr.as_primitive::<DurationSecondType>().value(i) as i128 * 1_000_000_000,
         TimeUnit::Millisecond => arr.as_primitive::<DurationMillisecondType>().value(i) as i128 * 1_000_000,
@@ -267,7 +273,11 @@ fn format_float(nan: bool, inf: bool, neg: bool, sci: &str, digits: i32) -> Stri
         return format!("{sign}0");
     }
     if exp < -4 || exp >= digits {
-        let m = if digs.len() > 1 { format!("{}.{}", &digs[..1], &digs[1..]) } else { digs.clone() };
+        let m = if digs.len() > 1 {
+            format!("{}.{}", &digs[..1], &digs[1..])
+        } else {
+            digs.clone()
+        };
         let esign = if exp < 0 { '-' } else { '+' };
         return format!("{sign}{m}e{esign}{:02}", exp.abs());
     }
@@ -304,7 +314,11 @@ pub(crate) fn format_decimal_scale(v: i128, s: i8) -> String {
     let neg = v < 0;
     let digits = v.unsigned_abs().to_string();
     let s = s as usize;
-    let padded = if digits.len() <= s { format!("{}{}", "0".repeat(s + 1 - digits.len()), digits) } else { digits };
+    let padded = if digits.len() <= s {
+        format!("{}{}", "0".repeat(s + 1 - digits.len()), digits)
+    } else {
+        digits
+    };
     let (int, frac) = padded.split_at(padded.len() - s);
     format!("{}{}.{}", if neg { "-" } else { "" }, int, frac)
 }
@@ -341,7 +355,13 @@ fn year_and_era(d: &impl Datelike) -> (i32, bool) {
 
 pub(crate) fn format_naive_date(d: &NaiveDate) -> String {
     let (y, bc) = year_and_era(d);
-    format!("{:04}-{:02}-{:02}{}", y, d.month(), d.day(), if bc { " BC" } else { "" })
+    format!(
+        "{:04}-{:02}-{:02}{}",
+        y,
+        d.month(),
+        d.day(),
+        if bc { " BC" } else { "" }
+    )
 }
 
 pub(crate) fn format_date(days: i32) -> String {
@@ -365,13 +385,25 @@ fn fraction(nanos: u32) -> String {
 }
 
 pub(crate) fn format_naive_time(t: &NaiveTime) -> String {
-    format!("{:02}:{:02}:{:02}{}", t.hour(), t.minute(), t.second(), fraction(t.nanosecond()))
+    format!(
+        "{:02}:{:02}:{:02}{}",
+        t.hour(),
+        t.minute(),
+        t.second(),
+        fraction(t.nanosecond())
+    )
 }
 
 fn format_time_nanos(n: i64) -> String {
     let secs = n.div_euclid(1_000_000_000);
     let sub = n.rem_euclid(1_000_000_000) as u32;
-    format!("{:02}:{:02}:{:02}{}", secs / 3600, secs / 60 % 60, secs % 60, fraction(sub))
+    format!(
+        "{:02}:{:02}:{:02}{}",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60,
+        fraction(sub)
+    )
 }
 
 pub(crate) fn format_timestamp(t: &NaiveDateTime) -> String {
@@ -439,11 +471,6 @@ pub(crate) fn format_interval(months: i32, days: i32, nanos: i64) -> String {
     parts.join(" ")
 }
 
-/// One text per row (NULL stays NULL), in the given style.
-pub(crate) fn texts(arr: &ArrayRef, printer: &Printer) -> Result<Vec<Option<String>>> {
-    (0..arr.len()).map(|i| printer.text(arr.as_ref(), i)).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -475,7 +502,10 @@ mod tests {
         assert_eq!(format_decimal(-5, 5, 2), "-0.05");
         assert_eq!(format_decimal(0, 38, 10), "0");
         assert_eq!(format_interval(0, 1, 3_600_000_000_000), "1 day 01:00:00");
-        assert_eq!(format_interval(14, -1, -1_000), "1 year 2 mons -1 days -00:00:00.000001");
+        assert_eq!(
+            format_interval(14, -1, -1_000),
+            "1 year 2 mons -1 days -00:00:00.000001"
+        );
         assert_eq!(format_interval(0, 0, 0), "00:00:00");
     }
 }

@@ -51,7 +51,10 @@ pub(crate) fn is_float(t: &DataType) -> bool {
 }
 
 pub(crate) fn is_decimal(t: &DataType) -> bool {
-    matches!(t, DataType::Decimal32(..) | DataType::Decimal64(..) | DataType::Decimal128(..) | DataType::Decimal256(..))
+    matches!(
+        t,
+        DataType::Decimal32(..) | DataType::Decimal64(..) | DataType::Decimal128(..) | DataType::Decimal256(..)
+    )
 }
 
 pub(crate) fn is_numeric(t: &DataType) -> bool {
@@ -63,7 +66,10 @@ pub(crate) fn is_string(t: &DataType) -> bool {
 }
 
 pub(crate) fn is_list(t: &DataType) -> bool {
-    matches!(t, DataType::List(_) | DataType::LargeList(_) | DataType::FixedSizeList(..))
+    matches!(
+        t,
+        DataType::List(_) | DataType::LargeList(_) | DataType::FixedSizeList(..)
+    )
 }
 
 pub(crate) fn list_elem(t: &DataType) -> Option<&DataType> {

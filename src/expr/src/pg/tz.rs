@@ -19,7 +19,12 @@ pub(crate) enum Zone {
 
 fn by_lower_name() -> &'static HashMap<String, Tz> {
     static NAMES: OnceLock<HashMap<String, Tz>> = OnceLock::new();
-    NAMES.get_or_init(|| chrono_tz::TZ_VARIANTS.iter().map(|tz| (tz.name().to_ascii_lowercase(), *tz)).collect())
+    NAMES.get_or_init(|| {
+        chrono_tz::TZ_VARIANTS
+            .iter()
+            .map(|tz| (tz.name().to_ascii_lowercase(), *tz))
+            .collect()
+    })
 }
 
 /// Parses a zone as `SET TIME ZONE` and `AT TIME ZONE` accept it: an IANA name (any case), `UTC`/`Z`,
@@ -49,7 +54,12 @@ pub(crate) fn parse_offset(t: &str) -> Option<FixedOffset> {
     } else {
         vec![rest]
     };
-    if parts.is_empty() || parts.len() > 3 || parts.iter().any(|p| p.is_empty() || p.len() > 2 || !p.bytes().all(|b| b.is_ascii_digit())) {
+    if parts.is_empty()
+        || parts.len() > 3
+        || parts
+            .iter()
+            .any(|p| p.is_empty() || p.len() > 2 || !p.bytes().all(|b| b.is_ascii_digit()))
+    {
         return None;
     }
     let nums: Vec<i32> = parts.iter().map(|p| p.parse().unwrap_or(0)).collect();
@@ -99,11 +109,28 @@ impl Zone {
                 chrono::LocalResult::Single(dt) => dt.naive_utc(),
                 chrono::LocalResult::Ambiguous(_, later) => later.naive_utc(),
                 chrono::LocalResult::None => {
-                    let before = tz.offset_from_utc_datetime(&(*local - chrono::Duration::hours(24))).fix();
+                    let before = tz
+                        .offset_from_utc_datetime(&(*local - chrono::Duration::hours(24)))
+                        .fix();
                     *local - before
                 }
             },
         }
+    }
+
+    /// Like [`Zone::to_utc`], but a repeated time takes `prefer` when that is one of its offsets
+    /// (truncating a timestamptz keeps its side of a fall-back transition).
+    pub fn to_utc_prefer(&self, local: &NaiveDateTime, prefer: FixedOffset) -> NaiveDateTime {
+        if let Zone::Named(tz) = self {
+            if let chrono::LocalResult::Ambiguous(a, b) = tz.from_local_datetime(local) {
+                for c in [a, b] {
+                    if c.offset().fix() == prefer {
+                        return c.naive_utc();
+                    }
+                }
+            }
+        }
+        self.to_utc(local)
     }
 
     /// Formats the offset as RisingWave prints it in timestamptz output: `+00:00`, `-07:00`, `+05:30`.

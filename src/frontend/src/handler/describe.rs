@@ -11,7 +11,7 @@ use pgwire::api::Type;
 use tributary_common::types::DataType;
 
 use super::parse::{ParsedStatement, UtilityStatement};
-use super::query::{pg_column_names, DATAFUSION_TIME_ZONE};
+use super::query::prepare_output_names;
 use super::{dml, utility, FrontendEnv, StatementResult};
 use crate::error::Result;
 use crate::session::Session;
@@ -95,13 +95,24 @@ pub async fn describe(
             Ok(Described { params: vec![], schema })
         }
         ParsedStatement::Utility(_) => Ok(Described { params: vec![], schema: None }),
-        ParsedStatement::Sql(stmt) => match stmt.as_ref() {
+        ParsedStatement::Sql(stmt) => {
+            let mut stmt = stmt.clone();
+            crate::planner::rewrite::rewrite(&mut stmt)?;
+            describe_sql(env, session, stmt).await
+        }
+    }
+}
+
+async fn describe_sql(env: &FrontendEnv, session: &Session, stmt: Box<Statement>) -> Result<Described> {
+        match stmt.as_ref() {
             Statement::Query(q) => {
+                let mut q = q.clone();
+                let names = prepare_output_names(&mut q);
                 let ctx = env.planning_context(session, false)?;
-                let state = ctx.session_state(DATAFUSION_TIME_ZONE);
-                let plan = state.statement_to_plan(DfStatement::Statement(stmt.clone())).await?;
+                let state = ctx.session_state();
+                let plan = state.statement_to_plan(DfStatement::Statement(Box::new(Statement::Query(q)))).await?;
                 let mut schema = plan.schema().as_arrow().clone();
-                if let Some(names) = pg_column_names(q).filter(|n| n.len() == schema.fields().len()) {
+                if let Some(names) = names.filter(|n| n.len() == schema.fields().len()) {
                     let fields: Vec<_> = schema
                         .fields()
                         .iter()
@@ -119,7 +130,7 @@ pub async fn describe(
                 let mut insert = insert.clone();
                 let returning = insert.returning.take();
                 let ctx = env.planning_context(session, false)?;
-                let state = ctx.session_state(DATAFUSION_TIME_ZONE);
+                let state = ctx.session_state();
                 let plan = state.statement_to_plan(DfStatement::Statement(Box::new(Statement::Insert(insert.clone())))).await?;
                 let schema = match returning {
                     Some(items) => Some(dml::returning_schema(env, session, &insert.table.to_string(), &items).await?),
@@ -149,6 +160,5 @@ pub async fn describe(
                 Ok(Described { params: vec![], schema })
             }
             _ => Ok(Described { params: vec![], schema: None }),
-        },
-    }
+        }
 }

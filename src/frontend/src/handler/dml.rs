@@ -20,7 +20,6 @@ use datafusion::sql::sqlparser::ast::{
 use tributary_common::chunk::{Op, StreamChunk};
 use tributary_proto::compute::WriteRequest;
 
-use super::query::DATAFUSION_TIME_ZONE;
 use super::{FrontendEnv, StatementResult};
 use crate::binder::{normalize_ident, object_name_parts, resolve_table};
 use crate::catalog::TableCatalog;
@@ -42,7 +41,7 @@ pub async fn handle_insert(
     };
     let ctx = env.planning_context(session, false)?;
     let table = resolve_table(&ctx.catalog, &ctx.database, &ctx.search_path, name)?;
-    let state = ctx.session_state(DATAFUSION_TIME_ZONE);
+    let state = ctx.session_state();
     let plan = state.statement_to_plan(DfStatement::Statement(Box::new(Statement::Insert(insert)))).await?;
     let plan = match params {
         Some(p) => plan.with_param_values(p.clone())?,
@@ -104,8 +103,11 @@ pub async fn handle_update(
         };
         items.push(format!("{expr} AS \"__new_{i}\""));
     }
-    let rows = select_rows(env, session, &ctx, &name, alias.as_deref(), &items, update.selection.as_ref(), params).await?;
-    let rows = concat(&rows)?;
+    let rows = select_rows(&ctx, &name, alias.as_deref(), &items, update.selection.as_ref(), params).await?;
+    let rows = concat(&rows, &Arc::new(Schema::empty()))?;
+    if rows.num_rows() == 0 {
+        return finish(env, session, "UPDATE", 0, &table, update.returning, vec![]).await;
+    }
     let schema = table.schema.arrow.clone();
     let old = rows.project(&(0..n).collect::<Vec<_>>())?;
     let new = rows.project(&(n..2 * n).collect::<Vec<_>>())?;
@@ -138,8 +140,12 @@ pub async fn handle_delete(
     let ctx = env.planning_context(session, true)?;
     let table = resolve_table(&ctx.catalog, &ctx.database, &ctx.search_path, &name)?;
     let items: Vec<String> = table.table.columns.iter().map(|c| quote(&c.name)).collect();
-    let rows = select_rows(env, session, &ctx, &name, alias.as_deref(), &items, delete.selection.as_ref(), params).await?;
-    let old = conform_one(&concat(&rows)?, &table.schema.arrow)?;
+    let rows = select_rows(&ctx, &name, alias.as_deref(), &items, delete.selection.as_ref(), params).await?;
+    let old = concat(&rows, &table.schema.arrow)?;
+    if old.num_rows() == 0 {
+        return finish(env, session, "DELETE", 0, &table, delete.returning, vec![]).await;
+    }
+    let old = conform_one(&old, &table.schema.arrow)?;
     let count = old.num_rows();
     write(env, &table, vec![(Op::Delete, old.clone())]).await?;
     let visible_old = old.project(&table.visible_columns().collect::<Vec<_>>())?;
@@ -162,13 +168,10 @@ pub fn quote(name: &str) -> String {
 
 /// The SQL spelling of a column's type, for casts in generated SQL.
 fn sql_type(table: &TableCatalog, i: usize) -> String {
-    table.schema.types[i].to_string()
+    crate::binder::cast_type_sql(&table.schema.types[i])
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn select_rows(
-    env: &FrontendEnv,
-    session: &Session,
     ctx: &Arc<crate::planner::PlanningContext>,
     name: &datafusion::sql::sqlparser::ast::ObjectName,
     alias: Option<&str>,
@@ -176,7 +179,6 @@ async fn select_rows(
     selection: Option<&datafusion::sql::sqlparser::ast::Expr>,
     params: Option<&ParamValues>,
 ) -> Result<Vec<RecordBatch>> {
-    let _ = (env, session);
     let mut sql = format!("SELECT {} FROM {name}", items.join(", "));
     if let Some(a) = alias {
         sql.push_str(&format!(" AS {}", quote(a)));
@@ -184,7 +186,7 @@ async fn select_rows(
     if let Some(w) = selection {
         sql.push_str(&format!(" WHERE {w}"));
     }
-    let state = ctx.session_state(DATAFUSION_TIME_ZONE);
+    let state = ctx.session_state();
     let plan = state.create_logical_plan(&sql).await?;
     let plan = match params {
         Some(p) => plan.with_param_values(p.clone())?,
@@ -197,11 +199,12 @@ fn visible_schema(table: &TableCatalog) -> SchemaRef {
     Arc::new(table.schema.arrow.project(&table.visible_columns().collect::<Vec<_>>()).unwrap_or_else(|_| Schema::empty()))
 }
 
-fn concat(batches: &[RecordBatch]) -> Result<RecordBatch> {
-    let Some(first) = batches.first() else {
-        return Err(FrontendError::Internal("no batches".into()));
-    };
-    Ok(concat_batches(&first.schema(), batches)?)
+/// All rows in one batch; an empty batch of `empty_schema` when there are none.
+fn concat(batches: &[RecordBatch], empty_schema: &SchemaRef) -> Result<RecordBatch> {
+    match batches.first() {
+        Some(first) => Ok(concat_batches(&first.schema(), batches)?),
+        None => Ok(RecordBatch::new_empty(empty_schema.clone())),
+    }
 }
 
 /// Casts each column to the exact Arrow type of the table and adopts the table's field names.
@@ -318,11 +321,6 @@ async fn finish(
         env.flush(session).await?;
     }
     let tag = if verb == "INSERT" { "INSERT 0".to_string() } else { verb.to_string() };
-    let count = match verb {
-        "UPDATE" => count,
-        "DELETE" => count,
-        _ => count,
-    };
     match returning {
         None => Ok(StatementResult::Command { tag, rows: Some(count) }),
         Some(items) => {
@@ -344,9 +342,19 @@ async fn returning_rows(
     let relaxed = rows.first().map(|b| b.schema()).unwrap_or_else(|| {
         Arc::new(Schema::new(schema.fields().iter().map(|f| f.as_ref().clone().with_nullable(true)).collect::<Vec<_>>()))
     });
-    let ctx = SessionContext::new_with_state(env.base.as_ref().clone());
+    // A private catalog holding only the written rows under the table's name.
+    let state = datafusion::execution::session_state::SessionStateBuilder::new_from_existing(env.base.as_ref().clone())
+        .with_catalog_list(Arc::new(datafusion::catalog::MemoryCatalogProviderList::new()))
+        .with_config(env.base.config().clone().with_create_default_catalog_and_schema(true))
+        .build();
+    let ctx = SessionContext::new_with_state(state);
+    if ctx.catalog("dev").is_none() {
+        let catalog = Arc::new(datafusion::catalog::MemoryCatalogProvider::new());
+        datafusion::catalog::CatalogProvider::register_schema(catalog.as_ref(), "public", Arc::new(datafusion::catalog::MemorySchemaProvider::new()))?;
+        ctx.register_catalog("dev", catalog);
+    }
     let mem = MemTable::try_new(relaxed, vec![rows])?;
-    ctx.register_table(quote(&table.table.name).trim_matches('"'), Arc::new(mem))?;
+    ctx.register_table(datafusion::common::TableReference::bare(table.table.name.clone()), Arc::new(mem))?;
     let list = items.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ");
     let df = ctx.sql(&format!("SELECT {list} FROM {}", quote(&table.table.name))).await?;
     let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
@@ -362,11 +370,6 @@ mod tests {
     fn quoting() {
         assert_eq!(quote("a\"b"), "\"a\"\"b\"");
     }
-}
-
-#[allow(dead_code)]
-fn _len(a: &dyn Array) -> usize {
-    a.len()
 }
 
 /// The columns a RETURNING list produces for `table_name` (described before running).

@@ -70,6 +70,7 @@ impl FrontendEnv {
             clients: self.clients.clone(),
             base: self.base.clone(),
             user: session.user.clone(),
+            time_zone: session.time_zone().name().to_string(),
         }))
     }
 
@@ -97,9 +98,10 @@ pub async fn execute(
 async fn execute_sql(
     env: &FrontendEnv,
     session: &mut Session,
-    stmt: Statement,
+    mut stmt: Statement,
     params: Option<&ParamValues>,
 ) -> Result<StatementResult> {
+    crate::planner::rewrite::rewrite(&mut stmt)?;
     match stmt {
         Statement::Query(_) | Statement::Explain { .. } => query::handle_query(env, session, stmt, params).await,
         Statement::Insert(insert) => dml::handle_insert(env, session, insert, params).await,

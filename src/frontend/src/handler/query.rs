@@ -7,14 +7,11 @@ use arrow::datatypes::{DataType as ArrowType, Field, Schema, SchemaRef};
 use datafusion::common::ParamValues;
 use datafusion::dataframe::DataFrame;
 use datafusion::sql::parser::Statement as DfStatement;
-use datafusion::sql::sqlparser::ast::{Expr, Query, SelectItem, SetExpr, Statement};
+use datafusion::sql::sqlparser::ast::{Expr, Ident, Query, SelectItem, SetExpr, Statement};
 
 use super::{FrontendEnv, StatementResult};
 use crate::error::Result;
 use crate::session::Session;
-
-/// The zone DataFusion computes in; sessions render timestamptz in their own zone.
-pub const DATAFUSION_TIME_ZONE: &str = "+00:00";
 
 pub async fn handle_query(
     env: &FrontendEnv,
@@ -23,12 +20,13 @@ pub async fn handle_query(
     params: Option<&ParamValues>,
 ) -> Result<StatementResult> {
     let is_explain = matches!(stmt, Statement::Explain { .. });
-    let names = match &stmt {
-        Statement::Query(q) => pg_column_names(q),
+    let mut stmt = stmt;
+    let names = match &mut stmt {
+        Statement::Query(q) => prepare_output_names(q),
         _ => None,
     };
     let ctx = env.planning_context(session, false)?;
-    let state = ctx.session_state(DATAFUSION_TIME_ZONE);
+    let state = ctx.session_state();
     let plan = state.statement_to_plan(DfStatement::Statement(Box::new(stmt))).await?;
     let plan = match params {
         Some(p) => plan.with_param_values(p.clone())?,
@@ -44,25 +42,67 @@ pub async fn handle_query(
 
 /// Output column names as Postgres gives them, where DataFusion's differ (`?column?` for
 /// expressions, the function name for calls). `None` keeps DataFusion's names.
-pub fn pg_column_names(q: &Query) -> Option<Vec<Option<String>>> {
-    let mut body = q.body.as_ref();
-    loop {
-        match body {
-            SetExpr::SetOperation { left, .. } => body = left.as_ref(),
-            SetExpr::Query(q) => body = q.body.as_ref(),
-            _ => break,
+///
+/// DataFusion also refuses two output columns with the same name (`SELECT 1, 1`), which Postgres
+/// allows: unaliased expressions of the top-level SELECTs get unique internal aliases here, and
+/// the Postgres names are put back on the result.
+pub fn prepare_output_names(q: &mut Query) -> Option<Vec<Option<String>>> {
+    let mut names = None;
+    alias_selects(q.body.as_mut(), &mut names);
+    names
+}
+
+fn alias_selects(body: &mut SetExpr, names: &mut Option<Vec<Option<String>>>) {
+    match body {
+        SetExpr::SetOperation { left, right, .. } => {
+            alias_selects(left, names);
+            let mut ignored = Some(vec![]);
+            alias_selects(right, &mut ignored);
         }
-    }
-    let SetExpr::Select(select) = body else { return None };
-    let mut names = Vec::with_capacity(select.projection.len());
-    for item in &select.projection {
-        match item {
-            SelectItem::UnnamedExpr(e) => names.push(expr_name(e)),
-            SelectItem::ExprWithAlias { .. } => names.push(None),
-            _ => return None,
+        SetExpr::Query(q) => alias_selects(q.body.as_mut(), names),
+        SetExpr::Select(select) => {
+            let mut out = Vec::with_capacity(select.projection.len());
+            let mut seen = std::collections::HashSet::new();
+            let mut has_wildcard = false;
+            for (i, item) in select.projection.iter_mut().enumerate() {
+                match item {
+                    SelectItem::UnnamedExpr(e) => {
+                        let pg = expr_name(e);
+                        let plain = column_name(e);
+                        let unique = plain.as_ref().is_some_and(|n| seen.insert(n.clone()));
+                        if pg.is_none() && unique {
+                            out.push(None);
+                            continue;
+                        }
+                        let name = pg.or(plain).unwrap_or_else(|| "?column?".into());
+                        *item = SelectItem::ExprWithAlias {
+                            expr: e.clone(),
+                            alias: Ident::with_quote('"', format!("__tributary_col_{i}")),
+                        };
+                        out.push(Some(name));
+                    }
+                    SelectItem::ExprWithAlias { alias, .. } => {
+                        seen.insert(crate::binder::normalize_ident(alias));
+                        out.push(None);
+                    }
+                    _ => has_wildcard = true,
+                }
+            }
+            if names.is_none() {
+                *names = (!has_wildcard).then_some(out);
+            }
         }
+        _ => {}
     }
-    Some(names)
+}
+
+/// The name of a plain column reference.
+fn column_name(e: &Expr) -> Option<String> {
+    match e {
+        Expr::Identifier(i) => Some(crate::binder::normalize_ident(i)),
+        Expr::CompoundIdentifier(parts) => parts.last().map(crate::binder::normalize_ident),
+        _ => None,
+    }
 }
 
 fn expr_name(e: &Expr) -> Option<String> {
@@ -70,12 +110,11 @@ fn expr_name(e: &Expr) -> Option<String> {
         Expr::Identifier(_) | Expr::CompoundIdentifier(_) => None,
         Expr::Nested(inner) => expr_name(inner),
         Expr::Cast { expr, .. } => match expr.as_ref() {
-            Expr::Identifier(_) | Expr::CompoundIdentifier(_) => None,
+            Expr::Identifier(_) | Expr::CompoundIdentifier(_) => column_name(expr),
             _ => expr_name(expr),
         },
         Expr::Function(f) => {
-            let name = f.name.0.last().map(|p| p.to_string().trim_matches('"').to_lowercase()).unwrap_or_default();
-            Some(name)
+            Some(f.name.0.last().map(|p| p.to_string().trim_matches('"').to_lowercase()).unwrap_or_default())
         }
         Expr::Case { .. } => Some("case".into()),
         Expr::Exists { .. } => Some("exists".into()),
@@ -89,7 +128,7 @@ fn rename(
     batches: Vec<RecordBatch>,
     names: Option<Vec<Option<String>>>,
 ) -> Result<(SchemaRef, Vec<RecordBatch>)> {
-    let Some(names) = names.filter(|n| n.len() == schema.fields().len() && n.iter().any(|x| x.is_some())) else {
+    let Some(names) = names.filter(|n| n.len() == schema.fields().len()) else {
         return Ok((schema, batches));
     };
     let fields: Vec<Field> = schema
@@ -104,7 +143,10 @@ fn rename(
     let new_schema = Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()));
     let batches = batches
         .into_iter()
-        .map(|b| b.with_schema(new_schema.clone()))
+        .map(|b| {
+            let options = arrow::array::RecordBatchOptions::new().with_row_count(Some(b.num_rows()));
+            RecordBatch::try_new_with_options(new_schema.clone(), b.columns().to_vec(), &options)
+        })
         .collect::<std::result::Result<Vec<_>, _>>()?;
     Ok((new_schema, batches))
 }

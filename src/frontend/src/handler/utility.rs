@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, RecordBatch, StringArray};
+use arrow::array::{Array, ArrayRef, RecordBatch, StringArray};
 use arrow::datatypes::{DataType as ArrowType, Field, Schema};
 use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
 use datafusion::sql::sqlparser::parser::Parser;
@@ -26,7 +26,11 @@ pub async fn handle(env: &FrontendEnv, session: &mut Session, stmt: UtilityState
             if name == "database" {
                 return Err(FrontendError::not_supported("changing the database of a session; connect to it instead"));
             }
-            session.set(&name, &value)?;
+            if value.eq_ignore_ascii_case("default") {
+                session.reset(&name)?;
+            } else {
+                session.set(&name, &value)?;
+            }
             Ok(StatementResult::command("SET"))
         }
         UtilityStatement::Reset(name) => {
@@ -70,6 +74,14 @@ fn names(v: Vec<String>) -> Vec<Vec<Option<String>>> {
 }
 
 fn show(env: &FrontendEnv, session: &Session, words: &[String]) -> Result<StatementResult> {
+    // `SHOW ... LIKE 'pattern'` filters the names a listing shows.
+    if let Some(pos) = words.iter().position(|w| w == "like") {
+        let pattern = words.get(pos + 1).map(|p| p.trim_matches('\'').to_string()).unwrap_or_default();
+        let StatementResult::Rows { schema, batches, tag, .. } = show(env, session, &words[..pos])? else {
+            return Err(FrontendError::not_supported("SHOW ... LIKE here"));
+        };
+        return filter_like(schema, batches, tag, &pattern);
+    }
     let catalog = env.observer.catalog();
     let w: Vec<&str> = words.iter().map(|s| s.as_str()).collect();
     match w.as_slice() {
@@ -146,4 +158,52 @@ fn describe(env: &FrontendEnv, session: &Session, name: &str) -> Result<Statemen
     rows.push(vec![Some("distribution key".into()), Some(pk), None, None]);
     rows.push(vec![Some("table description".into()), Some(table.table.name.clone()), None, None]);
     text_rows(&["Name", "Type", "Is Hidden", "Description"], rows)
+}
+
+fn filter_like(
+    schema: arrow::datatypes::SchemaRef,
+    batches: Vec<RecordBatch>,
+    tag: String,
+    pattern: &str,
+) -> Result<StatementResult> {
+    let mut out = Vec::new();
+    for b in batches {
+        let names = b.column(0).as_any().downcast_ref::<StringArray>();
+        let Some(names) = names else { continue };
+        let mask: arrow::array::BooleanArray =
+            (0..b.num_rows()).map(|i| Some(!names.is_null(i) && like(names.value(i), pattern))).collect();
+        out.push(arrow::compute::filter_record_batch(&b, &mask)?);
+    }
+    let n = out.iter().map(|b| b.num_rows()).sum();
+    Ok(StatementResult::Rows { schema, batches: out, tag, rows_in_tag: Some(n) })
+}
+
+/// SQL LIKE with `%` and `_` (backslash escapes the next character).
+fn like(s: &str, pattern: &str) -> bool {
+    fn go(s: &[char], p: &[char]) -> bool {
+        match p.first() {
+            None => s.is_empty(),
+            Some('%') => (0..=s.len()).any(|i| go(&s[i..], &p[1..])),
+            Some('_') => !s.is_empty() && go(&s[1..], &p[1..]),
+            Some('\\') if p.len() > 1 => s.first() == Some(&p[1]) && go(&s[1..], &p[2..]),
+            Some(c) => s.first() == Some(c) && go(&s[1..], &p[1..]),
+        }
+    }
+    let s: Vec<char> = s.chars().collect();
+    let p: Vec<char> = pattern.chars().collect();
+    go(&s, &p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::like;
+
+    #[test]
+    fn like_patterns() {
+        assert!(like("cat_show_public1", "cat_show_public%"));
+        assert!(like("abc", "a_c"));
+        assert!(!like("abc", "a_"));
+        assert!(like("a%c", "a\\%c"));
+        assert!(!like("abc", "a\\%c"));
+    }
 }

@@ -2,6 +2,7 @@
 //! with Postgres' search_path) and a session state per statement bound to one epoch.
 
 pub mod provider;
+pub mod rewrite;
 pub mod table;
 
 use std::sync::Arc;
@@ -28,23 +29,28 @@ pub struct PlanningContext {
     pub clients: Arc<ComputeClientPool>,
     pub base: Arc<SessionState>,
     pub user: String,
+    /// The session's TimeZone: DataFusion reads it for now() and time zone dependent casts.
+    pub time_zone: String,
 }
 
 impl PlanningContext {
     /// A DataFusion session state whose catalog is this context's view of the catalog.
-    pub fn session_state(self: &Arc<Self>, time_zone: &str) -> SessionState {
+    pub fn session_state(self: &Arc<Self>) -> SessionState {
         let mut config = self.base.config().clone();
         {
             let options = config.options_mut();
             options.catalog.default_catalog = self.database.name.clone();
             options.catalog.default_schema = SEARCH_PATH_SCHEMA.to_string();
             options.catalog.create_default_catalog_and_schema = false;
-            options.execution.time_zone = Some(time_zone.to_string());
+            options.execution.time_zone = Some(self.time_zone.clone());
         }
-        SessionStateBuilder::new_from_existing((*self.base).clone())
+        let mut state = SessionStateBuilder::new_from_existing((*self.base).clone())
             .with_config(config)
             .with_catalog_list(Arc::new(provider::CatalogList { ctx: self.clone() }))
-            .build()
+            .build();
+        // now() and friends read the statement's start time.
+        state.mark_start_execution();
+        state
     }
 }
 

@@ -10,8 +10,9 @@ use datafusion::catalog::{CatalogProvider, CatalogProviderList, SchemaProvider};
 use datafusion::common::DFSchema;
 use datafusion::datasource::TableProvider;
 use datafusion::error::{DataFusionError, Result as DfResult};
-use datafusion::logical_expr::{Expr, ExprSchemable};
+use datafusion::logical_expr::ExprSchemable;
 use tributary_common::catalog::SYSTEM_SCHEMAS;
+use tributary_common::types::DataType;
 
 use super::table::RemoteTable;
 use super::PlanningContext;
@@ -147,7 +148,20 @@ pub fn remote_table(ctx: &PlanningContext, t: Arc<TableCatalog>) -> DfResult<Arc
     } else {
         t.visible_columns().collect()
     };
-    let fields: Vec<Field> = columns.iter().map(|i| t.schema.arrow.field(*i).clone()).collect();
+    // NOT NULL is checked by the DML handlers with Postgres' error; DataFusion's own check would
+    // answer with its wording.
+    let fields: Vec<Field> = columns
+        .iter()
+        .map(|i| {
+            let f = t.schema.arrow.field(*i).clone().with_nullable(true);
+            match &t.schema.types[*i] {
+                DataType::Decimal { scale: Some(s), .. } => f.with_metadata(
+                    [(crate::protocol::result::NUMERIC_SCALE_METADATA.to_string(), s.to_string())].into(),
+                ),
+                _ => f,
+            }
+        })
+        .collect();
     let schema = Arc::new(Schema::new(fields));
     let mut defaults = HashMap::new();
     let empty = DFSchema::empty();

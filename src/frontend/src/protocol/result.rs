@@ -13,9 +13,25 @@ use tributary_common::types::DataType;
 
 use crate::error::{FrontendError, Result};
 
+/// Field metadata marking a column read straight from a `numeric(p,s)` table column.
+pub const NUMERIC_SCALE_METADATA: &str = "tributary.numeric_scale";
+
 /// The SQL type of each result column (Arrow types with no SQL twin fold to the nearest).
+///
+/// Decimals computed by expressions show as unconstrained numeric (trailing zeros dropped), as
+/// Arrow's fixed scale per column is an artifact there; a `numeric(p,s)` column read as is keeps
+/// its declared scale.
 pub fn column_types(schema: &SchemaRef) -> Vec<DataType> {
-    schema.fields().iter().map(|f| DataType::from_arrow(f.data_type()).unwrap_or(DataType::Varchar)).collect()
+    schema
+        .fields()
+        .iter()
+        .map(|f| match DataType::from_arrow(f.data_type()).unwrap_or(DataType::Varchar) {
+            DataType::Decimal { .. } if !f.metadata().contains_key(NUMERIC_SCALE_METADATA) => {
+                DataType::Decimal { precision: None, scale: None }
+            }
+            other => other,
+        })
+        .collect()
 }
 
 pub fn pg_type(t: &DataType) -> Type {

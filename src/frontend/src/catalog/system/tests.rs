@@ -1,0 +1,526 @@
+//! The system catalogs through the same planning path as a session's SELECT: statements are
+//! parsed, rewritten and planned by DataFusion over a catalog provider that resolves names as
+//! the planner's does (pg_catalog, then the search path); user tables are empty.
+
+use std::sync::Arc;
+
+use arrow::util::pretty::pretty_format_batches;
+use async_trait::async_trait;
+use datafusion::catalog::{CatalogProvider, CatalogProviderList, SchemaProvider};
+use datafusion::dataframe::DataFrame;
+use datafusion::datasource::{MemTable, TableProvider};
+use datafusion::error::Result as DfResult;
+use datafusion::execution::session_state::{SessionState, SessionStateBuilder};
+use datafusion::sql::parser::Statement as DfStatement;
+use tributary_common::catalog::{ColumnDesc, Database, SchemaCatalog, Table, SYSTEM_SCHEMAS};
+use tributary_common::types::DataType;
+
+use super::*;
+use crate::handler::{parse_statements, ParsedStatement};
+use crate::planner::SEARCH_PATH_SCHEMA;
+
+const DB: u32 = 1000;
+const PUBLIC: u32 = 1001;
+const S2: u32 = 1002;
+const T: u32 = 1003;
+const U: u32 = 1004;
+const W: u32 = 1005;
+
+fn col(id: u32, name: &str, ty: DataType, not_null: bool, default: Option<&str>) -> ColumnDesc {
+    ColumnDesc {
+        column_id: id,
+        name: name.into(),
+        data_type: Some(ty.to_protobuf()),
+        not_null,
+        hidden: false,
+        default_expr: default.map(String::from),
+    }
+}
+
+fn snapshot() -> CatalogSnapshot {
+    let mut c = CatalogSnapshot::default();
+    c.databases.insert(DB, Database { id: DB, name: "dev".into() });
+    c.databases.insert(2000, Database { id: 2000, name: "other".into() });
+    c.schemas.insert(PUBLIC, SchemaCatalog { id: PUBLIC, database_id: DB, name: "public".into() });
+    c.schemas.insert(S2, SchemaCatalog { id: S2, database_id: DB, name: "s2".into() });
+    c.schemas.insert(2001, SchemaCatalog { id: 2001, database_id: 2000, name: "public".into() });
+    let t = Table {
+        id: T,
+        database_id: DB,
+        schema_id: PUBLIC,
+        name: "t".into(),
+        columns: vec![
+            col(0, "a", DataType::Int32, true, None),
+            col(1, "b", DataType::Varchar, false, Some("'x'")),
+            col(2, "c", DataType::List(Box::new(DataType::Int32)), true, None),
+            col(3, "d", DataType::Timestamptz, false, None),
+            col(4, "e", DataType::Decimal { precision: Some(10), scale: Some(2) }, false, None),
+        ],
+        pk_indices: vec![0],
+        definition: "CREATE TABLE t (...)".into(),
+        ..Default::default()
+    };
+    let mut row_id = col(2, "_row_id", DataType::Int64, true, None);
+    row_id.hidden = true;
+    let u = Table {
+        id: U,
+        database_id: DB,
+        schema_id: PUBLIC,
+        name: "u".into(),
+        columns: vec![col(0, "x", DataType::Int64, false, None), col(1, "y", DataType::Jsonb, false, None), row_id],
+        pk_indices: vec![2],
+        row_id_index: Some(2),
+        ..Default::default()
+    };
+    let w = Table {
+        id: W,
+        database_id: DB,
+        schema_id: S2,
+        name: "w".into(),
+        columns: vec![col(0, "k", DataType::Varchar, true, None), col(1, "v", DataType::Float64, false, None)],
+        pk_indices: vec![0, 1],
+        ..Default::default()
+    };
+    let other = Table { id: 2002, database_id: 2000, schema_id: 2001, name: "elsewhere".into(), ..Default::default() };
+    for table in [t, u, w, other] {
+        c.add_table(table).unwrap();
+    }
+    c
+}
+
+fn view(search_path: &[&str]) -> Arc<CatalogView> {
+    let catalog = Arc::new(snapshot());
+    let database = catalog.databases[&DB].clone();
+    Arc::new(CatalogView {
+        catalog,
+        database,
+        search_path: search_path.iter().map(|s| s.to_string()).collect(),
+        user: "root".into(),
+        epoch: 42,
+    })
+}
+
+#[derive(Debug)]
+struct Catalogs(Arc<CatalogView>);
+
+impl CatalogProviderList for Catalogs {
+    fn register_catalog(&self, _: String, _: Arc<dyn CatalogProvider>) -> Option<Arc<dyn CatalogProvider>> {
+        None
+    }
+    fn catalog_names(&self) -> Vec<String> {
+        vec![self.0.database.name.clone()]
+    }
+    fn catalog(&self, name: &str) -> Option<Arc<dyn CatalogProvider>> {
+        (name == self.0.database.name).then(|| Arc::new(Schemas(self.0.clone())) as _)
+    }
+}
+
+#[derive(Debug)]
+struct Schemas(Arc<CatalogView>);
+
+impl CatalogProvider for Schemas {
+    fn schema_names(&self) -> Vec<String> {
+        self.0.namespaces().into_iter().map(|n| n.name).collect()
+    }
+    fn schema(&self, name: &str) -> Option<Arc<dyn SchemaProvider>> {
+        let path = if name == SEARCH_PATH_SCHEMA {
+            None
+        } else {
+            self.0.namespace_by_name(name)?;
+            Some(name.to_string())
+        };
+        Some(Arc::new(Tables(self.0.clone(), path)))
+    }
+}
+
+#[derive(Debug)]
+struct Tables(Arc<CatalogView>, Option<String>);
+
+impl Tables {
+    fn lookup(&self, name: &str) -> DfResult<Option<Arc<dyn TableProvider>>> {
+        let schemas = match &self.1 {
+            Some(s) => vec![s.clone()],
+            None => self.0.search_namespaces().into_iter().map(|n| n.name).collect(),
+        };
+        for schema in schemas {
+            if SYSTEM_SCHEMAS.contains(&schema.as_str()) {
+                if let Some(t) = table_of_view(&self.0, &schema, name)? {
+                    return Ok(Some(t));
+                }
+                continue;
+            }
+            let Some(sc) = self.0.catalog.schema(DB, &schema) else { continue };
+            if let Some(t) = self.0.catalog.table(sc.id, name) {
+                let fields: Vec<_> = t.visible_columns().map(|i| t.schema.arrow.field(i).clone()).collect();
+                let schema = Arc::new(arrow::datatypes::Schema::new(fields));
+                return Ok(Some(Arc::new(MemTable::try_new(schema, vec![vec![]])?)));
+            }
+        }
+        Ok(None)
+    }
+}
+
+#[async_trait]
+impl SchemaProvider for Tables {
+    fn table_names(&self) -> Vec<String> {
+        vec![]
+    }
+    async fn table(&self, name: &str) -> DfResult<Option<Arc<dyn TableProvider>>> {
+        self.lookup(name)
+    }
+    fn table_exist(&self, name: &str) -> bool {
+        matches!(self.lookup(name), Ok(Some(_)))
+    }
+}
+
+fn state(view: Arc<CatalogView>) -> SessionState {
+    let mut config = tributary_expr::session_config();
+    {
+        let options = config.options_mut();
+        options.catalog.default_catalog = view.database.name.clone();
+        options.catalog.default_schema = SEARCH_PATH_SCHEMA.to_string();
+        options.catalog.create_default_catalog_and_schema = false;
+    }
+    let builder = SessionStateBuilder::new().with_config(config).with_default_features();
+    let builder = install(tributary_expr::install(builder));
+    install_session(builder, view.clone()).with_catalog_list(Arc::new(Catalogs(view))).build()
+}
+
+async fn try_query(view: &Arc<CatalogView>, sql: &str) -> crate::error::Result<String> {
+    let mut stmts = parse_statements(sql)?;
+    let Some(ParsedStatement::Sql(mut stmt)) = stmts.pop() else { panic!("not a query: {sql}") };
+    rewrite_for_catalog(&mut stmt);
+    let state = state(view.clone());
+    let plan = state.statement_to_plan(DfStatement::Statement(stmt)).await?;
+    let batches = DataFrame::new(state, plan).collect().await?;
+    Ok(pretty_format_batches(&batches)?.to_string())
+}
+
+async fn query(sql: &str) -> String {
+    query_in(&view(&["root", "public"]), sql).await
+}
+
+async fn query_in(view: &Arc<CatalogView>, sql: &str) -> String {
+    match try_query(view, sql).await {
+        Ok(s) => s,
+        Err(e) => panic!("{sql}\nfailed: {}", e.message()),
+    }
+}
+
+fn lines(s: &str) -> String {
+    s.lines().map(|l| l.trim_end()).collect::<Vec<_>>().join("\n")
+}
+
+#[track_caller]
+fn check(actual: &str, expected: &str) {
+    let (a, e) = (lines(actual), lines(expected.trim()));
+    assert_eq!(a, e, "\nactual:\n{a}\nexpected:\n{e}");
+}
+
+#[tokio::test]
+async fn every_table_builds() {
+    let v = view(&["public"]);
+    for t in system_tables() {
+        let sql = format!("SELECT * FROM {}.{}", t.schema, t.name);
+        if let Err(e) = try_query(&v, &sql).await {
+            panic!("{sql}: {}", e.message());
+        }
+    }
+}
+
+// Queries psql 15 sends to a 13.x server, captured with `psql -E`.
+
+const PSQL_L: &str = r#"SELECT d.datname as "Name",
+       pg_catalog.pg_get_userbyid(d.datdba) as "Owner",
+       pg_catalog.pg_encoding_to_char(d.encoding) as "Encoding",
+       d.datcollate as "Collate",
+       d.datctype as "Ctype",
+       NULL as "ICU Locale",
+       'libc' AS "Locale Provider",
+       pg_catalog.array_to_string(d.datacl, E'\n') AS "Access privileges"
+FROM pg_catalog.pg_database d
+ORDER BY 1;"#;
+
+const PSQL_DN: &str = r#"SELECT n.nspname AS "Name",
+  pg_catalog.pg_get_userbyid(n.nspowner) AS "Owner"
+FROM pg_catalog.pg_namespace n
+WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
+ORDER BY 1;"#;
+
+const PSQL_DN_PLUS: &str = r#"SELECT n.nspname AS "Name",
+  pg_catalog.pg_get_userbyid(n.nspowner) AS "Owner",
+  pg_catalog.array_to_string(n.nspacl, E'\n') AS "Access privileges",
+  pg_catalog.obj_description(n.oid, 'pg_namespace') AS "Description"
+FROM pg_catalog.pg_namespace n
+WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'
+ORDER BY 1;"#;
+
+fn psql_list(kinds: &str) -> String {
+    format!(
+        r#"SELECT n.nspname as "Schema",
+  c.relname as "Name",
+  CASE c.relkind WHEN 'r' THEN 'table' WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'i' THEN 'index' WHEN 'S' THEN 'sequence' WHEN 't' THEN 'TOAST table' WHEN 'f' THEN 'foreign table' WHEN 'p' THEN 'partitioned table' WHEN 'I' THEN 'partitioned index' END as "Type",
+  pg_catalog.pg_get_userbyid(c.relowner) as "Owner"
+FROM pg_catalog.pg_class c
+     LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+     LEFT JOIN pg_catalog.pg_am am ON am.oid = c.relam
+WHERE c.relkind IN ({kinds})
+      AND n.nspname <> 'pg_catalog'
+      AND n.nspname !~ '^pg_toast'
+      AND n.nspname <> 'information_schema'
+  AND pg_catalog.pg_table_is_visible(c.oid)
+ORDER BY 1,2;"#
+    )
+}
+
+const PSQL_DT_PLUS: &str = r#"SELECT n.nspname as "Schema",
+  c.relname as "Name",
+  CASE c.relkind WHEN 'r' THEN 'table' WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'i' THEN 'index' WHEN 'S' THEN 'sequence' WHEN 't' THEN 'TOAST table' WHEN 'f' THEN 'foreign table' WHEN 'p' THEN 'partitioned table' WHEN 'I' THEN 'partitioned index' END as "Type",
+  pg_catalog.pg_get_userbyid(c.relowner) as "Owner",
+  CASE c.relpersistence WHEN 'p' THEN 'permanent' WHEN 't' THEN 'temporary' WHEN 'u' THEN 'unlogged' END as "Persistence",
+  am.amname as "Access method",
+  pg_catalog.pg_size_pretty(pg_catalog.pg_table_size(c.oid)) as "Size",
+  pg_catalog.obj_description(c.oid, 'pg_class') as "Description"
+FROM pg_catalog.pg_class c
+     LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+     LEFT JOIN pg_catalog.pg_am am ON am.oid = c.relam
+WHERE c.relkind IN ('r','p','')
+      AND n.nspname <> 'pg_catalog'
+      AND n.nspname !~ '^pg_toast'
+      AND n.nspname <> 'information_schema'
+  AND pg_catalog.pg_table_is_visible(c.oid)
+ORDER BY 1,2;"#;
+
+const PSQL_DI: &str = r#"SELECT n.nspname as "Schema",
+  c.relname as "Name",
+  CASE c.relkind WHEN 'r' THEN 'table' WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'i' THEN 'index' WHEN 'S' THEN 'sequence' WHEN 't' THEN 'TOAST table' WHEN 'f' THEN 'foreign table' WHEN 'p' THEN 'partitioned table' WHEN 'I' THEN 'partitioned index' END as "Type",
+  pg_catalog.pg_get_userbyid(c.relowner) as "Owner",
+  c2.relname as "Table"
+FROM pg_catalog.pg_class c
+     LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+     LEFT JOIN pg_catalog.pg_am am ON am.oid = c.relam
+     LEFT JOIN pg_catalog.pg_index i ON i.indexrelid = c.oid
+     LEFT JOIN pg_catalog.pg_class c2 ON i.indrelid = c2.oid
+WHERE c.relkind IN ('i','I','')
+      AND n.nspname <> 'pg_catalog'
+      AND n.nspname !~ '^pg_toast'
+      AND n.nspname <> 'information_schema'
+  AND pg_catalog.pg_table_is_visible(c.oid)
+ORDER BY 1,2;"#;
+
+const PSQL_DF: &str = r#"SELECT n.nspname as "Schema",
+  p.proname as "Name",
+  pg_catalog.pg_get_function_result(p.oid) as "Result data type",
+  pg_catalog.pg_get_function_arguments(p.oid) as "Argument data types",
+ CASE p.prokind
+  WHEN 'a' THEN 'agg'
+  WHEN 'w' THEN 'window'
+  WHEN 'p' THEN 'proc'
+  ELSE 'func'
+ END as "Type"
+FROM pg_catalog.pg_proc p
+     LEFT JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+WHERE pg_catalog.pg_function_is_visible(p.oid)
+      AND n.nspname <> 'pg_catalog'
+      AND n.nspname <> 'information_schema'
+ORDER BY 1, 2, 4;"#;
+
+fn psql_describe_find(name: &str) -> String {
+    format!(
+        r#"SELECT c.oid,
+  n.nspname,
+  c.relname
+FROM pg_catalog.pg_class c
+     LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relname OPERATOR(pg_catalog.~) '^({name})$' COLLATE pg_catalog.default
+  AND pg_catalog.pg_table_is_visible(c.oid)
+ORDER BY 2, 3;"#
+    )
+}
+
+/// The queries of `\d name` (`verbose`: `\d+`) after the lookup, for the table with `oid`.
+fn psql_describe(oid: u32, verbose: bool) -> Vec<String> {
+    let options = if verbose {
+        "pg_catalog.array_to_string(c.reloptions || array(select 'toast.' || x from pg_catalog.unnest(tc.reloptions) x), ', ')\n"
+    } else {
+        "''"
+    };
+    let extra_columns = if verbose {
+        ",\n  a.attstorage,\n  CASE WHEN a.attstattarget=-1 THEN NULL ELSE a.attstattarget END AS attstattarget,\n  pg_catalog.col_description(a.attrelid, a.attnum)"
+    } else {
+        ""
+    };
+    vec![
+        format!(
+            r#"SELECT c.relchecks, c.relkind, c.relhasindex, c.relhasrules, c.relhastriggers, c.relrowsecurity, c.relforcerowsecurity, false AS relhasoids, c.relispartition, {options}, c.reltablespace, CASE WHEN c.reloftype = 0 THEN '' ELSE c.reloftype::pg_catalog.regtype::pg_catalog.text END, c.relpersistence, c.relreplident, am.amname
+FROM pg_catalog.pg_class c
+ LEFT JOIN pg_catalog.pg_class tc ON (c.reltoastrelid = tc.oid)
+LEFT JOIN pg_catalog.pg_am am ON (c.relam = am.oid)
+WHERE c.oid = '{oid}';"#
+        ),
+        format!(
+            r#"SELECT a.attname,
+  pg_catalog.format_type(a.atttypid, a.atttypmod),
+  (SELECT pg_catalog.pg_get_expr(d.adbin, d.adrelid, true)
+   FROM pg_catalog.pg_attrdef d
+   WHERE d.adrelid = a.attrelid AND d.adnum = a.attnum AND a.atthasdef),
+  a.attnotnull,
+  (SELECT c.collname FROM pg_catalog.pg_collation c, pg_catalog.pg_type t
+   WHERE c.oid = a.attcollation AND t.oid = a.atttypid AND a.attcollation <> t.typcollation) AS attcollation,
+  a.attidentity,
+  a.attgenerated{extra_columns}
+FROM pg_catalog.pg_attribute a
+WHERE a.attrelid = '{oid}' AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY a.attnum;"#
+        ),
+        format!(
+            r#"SELECT c2.relname, i.indisprimary, i.indisunique, i.indisclustered, i.indisvalid, pg_catalog.pg_get_indexdef(i.indexrelid, 0, true),
+  pg_catalog.pg_get_constraintdef(con.oid, true), contype, condeferrable, condeferred, i.indisreplident, c2.reltablespace
+FROM pg_catalog.pg_class c, pg_catalog.pg_class c2, pg_catalog.pg_index i
+  LEFT JOIN pg_catalog.pg_constraint con ON (conrelid = i.indrelid AND conindid = i.indexrelid AND contype IN ('p','u','x'))
+WHERE c.oid = '{oid}' AND c.oid = i.indrelid AND i.indexrelid = c2.oid
+ORDER BY i.indisprimary DESC, c2.relname;"#
+        ),
+        format!(
+            r#"SELECT pol.polname, pol.polpermissive,
+  CASE WHEN pol.polroles = '{{0}}' THEN NULL ELSE pg_catalog.array_to_string(array(select rolname from pg_catalog.pg_roles where oid = any (pol.polroles) order by 1),',') END,
+  pg_catalog.pg_get_expr(pol.polqual, pol.polrelid),
+  pg_catalog.pg_get_expr(pol.polwithcheck, pol.polrelid),
+  CASE pol.polcmd
+    WHEN 'r' THEN 'SELECT'
+    WHEN 'a' THEN 'INSERT'
+    WHEN 'w' THEN 'UPDATE'
+    WHEN 'd' THEN 'DELETE'
+    END AS cmd
+FROM pg_catalog.pg_policy pol
+WHERE pol.polrelid = '{oid}' ORDER BY 1;"#
+        ),
+        format!(
+            r#"SELECT oid, stxrelid::pg_catalog.regclass, stxnamespace::pg_catalog.regnamespace AS nsp, stxname,
+  (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(attname),', ')
+   FROM pg_catalog.unnest(stxkeys) s(attnum)
+   JOIN pg_catalog.pg_attribute a ON (stxrelid = a.attrelid AND
+        a.attnum = s.attnum AND NOT attisdropped)) AS columns,
+  'd' = any(stxkind) AS ndist_enabled,
+  'f' = any(stxkind) AS deps_enabled,
+  'm' = any(stxkind) AS mcv_enabled,
+  stxstattarget
+FROM pg_catalog.pg_statistic_ext
+WHERE stxrelid = '{oid}'
+ORDER BY 1;"#
+        ),
+        format!(
+            r#"SELECT pubname
+     , NULL
+     , NULL
+FROM pg_catalog.pg_publication p
+JOIN pg_catalog.pg_publication_rel pr ON p.oid = pr.prpubid
+WHERE pr.prrelid = '{oid}'
+UNION ALL
+SELECT pubname
+     , NULL
+     , NULL
+FROM pg_catalog.pg_publication p
+WHERE p.puballtables AND pg_catalog.pg_relation_is_publishable('{oid}')
+ORDER BY 1;"#
+        ),
+        format!(
+            r#"SELECT c.oid::pg_catalog.regclass
+FROM pg_catalog.pg_class c, pg_catalog.pg_inherits i
+WHERE c.oid = i.inhparent AND i.inhrelid = '{oid}'
+  AND c.relkind != 'p' AND c.relkind != 'I'
+ORDER BY inhseqno;"#
+        ),
+        format!(
+            r#"SELECT c.oid::pg_catalog.regclass, c.relkind, false AS inhdetachpending, pg_catalog.pg_get_expr(c.relpartbound, c.oid)
+FROM pg_catalog.pg_class c, pg_catalog.pg_inherits i
+WHERE c.oid = i.inhrelid AND i.inhparent = '{oid}'
+ORDER BY pg_catalog.pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT', c.oid::pg_catalog.regclass::pg_catalog.text;"#
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn psql_list_databases() {
+    check(
+        &query(PSQL_L).await,
+        r#"
++-------+-------+----------+---------+-------+------------+-----------------+-------------------+
+| Name  | Owner | Encoding | Collate | Ctype | ICU Locale | Locale Provider | Access privileges |
++-------+-------+----------+---------+-------+------------+-----------------+-------------------+
+| dev   | root  | UTF8     | C       | C     |            | libc            |                   |
+| other | root  | UTF8     | C       | C     |            | libc            |                   |
++-------+-------+----------+---------+-------+------------+-----------------+-------------------+"#,
+    );
+}
+
+#[tokio::test]
+async fn psql_list_schemas() {
+    let expected = r#"
++------------+-------+
+| Name       | Owner |
++------------+-------+
+| public     | root  |
+| rw_catalog | root  |
+| s2         | root  |
++------------+-------+"#;
+    check(&query(PSQL_DN).await, expected);
+    let plus = query(PSQL_DN_PLUS).await;
+    assert!(plus.contains("| Access privileges | Description |"), "{plus}");
+    assert_eq!(plus.lines().count(), 7, "{plus}");
+}
+
+#[tokio::test]
+async fn psql_list_relations() {
+    let tables = r#"
++--------+------+-------+-------+
+| Schema | Name | Type  | Owner |
++--------+------+-------+-------+
+| public | t    | table | root  |
+| public | u    | table | root  |
++--------+------+-------+-------+"#;
+    check(&query(&psql_list("'r','p',''")).await, tables);
+    check(&query(&psql_list("'r','p','v','m','S','f',''")).await, tables);
+    // s2 is on the path after public.
+    let both = view(&["public", "s2"]);
+    let out = query_in(&both, &psql_list("'r','p',''")).await;
+    assert!(out.contains("| s2     | w    | table | root  |"), "{out}");
+    check(
+        &query(PSQL_DT_PLUS).await,
+        r#"
++--------+------+-------+-------+-------------+---------------+---------+-------------+
+| Schema | Name | Type  | Owner | Persistence | Access method | Size    | Description |
++--------+------+-------+-------+-------------+---------------+---------+-------------+
+| public | t    | table | root  | permanent   |               | 0 bytes |             |
+| public | u    | table | root  | permanent   |               | 0 bytes |             |
++--------+------+-------+-------+-------------+---------------+---------+-------------+"#,
+    );
+    check(
+        &query(PSQL_DI).await,
+        r#"
++--------+--------+-------+-------+-------+
+| Schema | Name   | Type  | Owner | Table |
++--------+--------+-------+-------+-------+
+| public | t_pkey | index | root  | t     |
++--------+--------+-------+-------+-------+"#,
+    );
+    check(&query(PSQL_DF).await, "++\n++");
+}
+
+#[tokio::test]
+async fn psql_describe_table() {
+    check(
+        &query(&psql_describe_find("t")).await,
+        r#"
++------+---------+---------+
+| oid  | nspname | relname |
++------+---------+---------+
+| 1003 | public  | t       |
++------+---------+---------+"#,
+    );
+    for (oid, verbose) in [(T, false), (T, true), (U, false), (W, true)] {
+        for q in psql_describe(oid, verbose) {
+            println!("{}", query(&q).await);
+        }
+    }
+}
