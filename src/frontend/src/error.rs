@@ -99,6 +99,12 @@ fn datafusion_sqlstate(e: &DataFusionError) -> &'static str {
     let e = root(e);
     let msg = e.to_string();
     let lower = msg.to_ascii_lowercase();
+    if lower.contains("scalar subquery returned more than one row") {
+        return "21000";
+    }
+    if lower.contains("does not support logical expression windowfunction") {
+        return "42P20";
+    }
     match e {
         DataFusionError::SQL(..) => {
             if lower.contains("not supported") || lower.contains("unsupported") {
@@ -155,6 +161,17 @@ fn runtime_sqlstate(lower: &str) -> &'static str {
 
 fn datafusion_message(e: &DataFusionError) -> String {
     let r = root(e);
+    if let DataFusionError::SchemaError(se, _) = r {
+        match se.as_ref() {
+            datafusion::common::SchemaError::FieldNotFound { field, .. } => {
+                return format!("column \"{}\" does not exist", field.name);
+            }
+            datafusion::common::SchemaError::AmbiguousReference { field } => {
+                return format!("column reference \"{}\" is ambiguous", field.name);
+            }
+            _ => {}
+        }
+    }
     let msg = r.to_string();
     // DataFusion prefixes messages with the error kind ("Error during planning: ..."); users of
     // Postgres expect the bare message.
@@ -191,10 +208,21 @@ fn datafusion_message(e: &DataFusionError) -> String {
         let name = table.rsplit('.').next().unwrap_or(table);
         return format!("relation \"{name}\" does not exist");
     }
-    if let Some(rest) = out.strip_prefix("No field named ") {
-        let name = rest.split(". Valid fields").next().unwrap_or(rest).trim_end_matches('.');
-        let name = name.rsplit('.').next().unwrap_or(name).trim_matches('"').trim();
-        return format!("column \"{name}\" does not exist");
+    if let Some(rest) = out.strip_prefix("Order by column out of bounds, specified: ") {
+        let n = rest.split(',').next().unwrap_or(rest);
+        return format!("ORDER BY position {n} is not in select list");
+    }
+    if let Some(kind) = out.strip_suffix(" queries have different number of columns") {
+        return format!("each {kind} query must have the same number of columns");
+    }
+    if out.starts_with("Scalar subquery returned more than one row") {
+        return "more than one row returned by a subquery used as an expression".into();
+    }
+    if out.starts_with("Physical plan does not support logical expression WindowFunction") {
+        return "window functions are not allowed here".into();
+    }
+    if let Some(rest) = out.strip_prefix("Ambiguous reference to unqualified field ") {
+        return format!("column reference \"{rest}\" is ambiguous");
     }
     out
 }

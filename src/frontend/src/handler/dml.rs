@@ -41,6 +41,10 @@ pub async fn handle_insert(
     };
     let ctx = env.planning_context(session, false)?;
     let table = resolve_table(&ctx.catalog, &ctx.database, &ctx.search_path, name)?;
+    if let Some(source) = insert.source.as_mut() {
+        fill_defaults(&table, &insert.columns, source)?;
+        super::query::prepare_output_names(source);
+    }
     let state = ctx.session_state();
     let plan = state.statement_to_plan(DfStatement::Statement(Box::new(Statement::Insert(insert)))).await?;
     let plan = match params {
@@ -150,6 +154,45 @@ pub async fn handle_delete(
     write(env, &table, vec![(Op::Delete, old.clone())]).await?;
     let visible_old = old.project(&table.visible_columns().collect::<Vec<_>>())?;
     finish(env, session, "DELETE", count, &table, delete.returning, vec![visible_old]).await
+}
+
+/// Replaces `DEFAULT` in the rows of `INSERT ... VALUES` with the column's default (or NULL).
+fn fill_defaults(
+    table: &TableCatalog,
+    columns: &[datafusion::sql::sqlparser::ast::ObjectName],
+    source: &mut datafusion::sql::sqlparser::ast::Query,
+) -> Result<()> {
+    use datafusion::sql::sqlparser::ast::{Expr, SetExpr};
+    let SetExpr::Values(values) = source.body.as_mut() else { return Ok(()) };
+    let targets: Vec<usize> = if columns.is_empty() {
+        table.visible_columns().collect()
+    } else {
+        let mut v = Vec::with_capacity(columns.len());
+        for c in columns {
+            let name = object_name_parts(c)?.pop().unwrap_or_default();
+            let idx = table.table.columns.iter().position(|col| col.name == name && !col.hidden).ok_or_else(|| {
+                FrontendError::sql("42703", format!("column \"{name}\" of relation \"{}\" does not exist", table.table.name))
+            })?;
+            v.push(idx);
+        }
+        v
+    };
+    let dialect = datafusion::sql::sqlparser::dialect::PostgreSqlDialect {};
+    for row in values.rows.iter_mut() {
+        for (pos, e) in row.iter_mut().enumerate() {
+            let is_default = matches!(e, Expr::Identifier(i) if i.quote_style.is_none() && i.value.eq_ignore_ascii_case("default"));
+            if !is_default {
+                continue;
+            }
+            let Some(col) = targets.get(pos).map(|i| &table.table.columns[*i]) else { continue };
+            let sql = col.default_expr.clone().unwrap_or_else(|| "NULL".to_string());
+            *e = datafusion::sql::sqlparser::parser::Parser::new(&dialect)
+                .try_with_sql(&sql)
+                .and_then(|mut p| p.parse_expr())
+                .map_err(|err| FrontendError::Internal(format!("stored default of \"{}\" does not parse: {err}", col.name)))?;
+        }
+    }
+    Ok(())
 }
 
 fn single_table(t: &TableWithJoins) -> Result<(datafusion::sql::sqlparser::ast::ObjectName, Option<String>)> {

@@ -47,6 +47,13 @@ pub async fn handle_query(
 /// allows: unaliased expressions of the top-level SELECTs get unique internal aliases here, and
 /// the Postgres names are put back on the result.
 pub fn prepare_output_names(q: &mut Query) -> Option<Vec<Option<String>>> {
+    // CTEs with a column list rename their columns anyway: their SELECTs can take aliases too.
+    if let Some(with) = &mut q.with {
+        for cte in with.cte_tables.iter_mut().filter(|c| !c.alias.columns.is_empty()) {
+            let mut ignored = Some(vec![]);
+            alias_selects(cte.query.body.as_mut(), &mut ignored);
+        }
+    }
     let mut names = None;
     alias_selects(q.body.as_mut(), &mut names);
     names

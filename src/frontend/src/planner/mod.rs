@@ -44,10 +44,11 @@ impl PlanningContext {
             options.catalog.create_default_catalog_and_schema = false;
             options.execution.time_zone = Some(self.time_zone.clone());
         }
-        let mut state = SessionStateBuilder::new_from_existing((*self.base).clone())
+        let builder = SessionStateBuilder::new_from_existing((*self.base).clone())
             .with_config(config)
-            .with_catalog_list(Arc::new(provider::CatalogList { ctx: self.clone() }))
-            .build();
+            .with_catalog_list(Arc::new(provider::CatalogList { ctx: self.clone() }));
+        // current_schema(), pg_table_is_visible(), ::regclass, ... read this statement's catalog.
+        let mut state = crate::catalog::system::install_for(builder, self).build();
         // now() and friends read the statement's start time.
         state.mark_start_execution();
         state
@@ -57,5 +58,5 @@ impl PlanningContext {
 /// The session state every statement starts from: Postgres-flavoured options and functions.
 pub fn base_session_state() -> SessionState {
     let builder = SessionStateBuilder::new().with_config(tributary_expr::session_config()).with_default_features();
-    tributary_expr::install(builder).build()
+    crate::catalog::system::install(tributary_expr::install(builder)).build()
 }

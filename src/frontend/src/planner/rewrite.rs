@@ -4,8 +4,9 @@
 use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
-    DataType as SqlType, Expr, Interval, Statement, TableAliasColumnDef, TableFactor, Value, ValueWithSpan,
-    VisitMut, VisitorMut,
+    DataType as SqlType, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList, FunctionArguments, Ident,
+    Interval, LimitClause, ObjectName, Query, Select, SelectItem, Statement, TableAliasColumnDef, TableFactor, Value,
+    ValueWithSpan, VisitMut, VisitorMut,
 };
 use tributary_common::pg_value::{parse_text, FormatOptions};
 use tributary_common::types::DataType;
@@ -33,6 +34,54 @@ const SINGLE_COLUMN_FUNCTIONS: &[&str] =
 
 impl VisitorMut for PgRewriter {
     type Break = ();
+
+    fn pre_visit_query(&mut self, q: &mut Query) -> ControlFlow<()> {
+        // `FETCH FIRST n ROWS ONLY` is `LIMIT n`.
+        if let Some(fetch) = &q.fetch {
+            if !fetch.with_ties && !fetch.percent {
+                let quantity = fetch.quantity.clone().unwrap_or_else(|| Expr::value(Value::Number("1".into(), false)));
+                match &mut q.limit_clause {
+                    Some(LimitClause::LimitOffset { limit: limit @ None, .. }) => *limit = Some(quantity),
+                    None => {
+                        q.limit_clause = Some(LimitClause::LimitOffset { limit: Some(quantity), offset: None, limit_by: vec![] })
+                    }
+                    _ => return ControlFlow::Continue(()),
+                }
+                q.fetch = None;
+            }
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn pre_visit_select(&mut self, select: &mut Select) -> ControlFlow<()> {
+        // A set-returning generate_series in a SELECT list yields rows, as in Postgres.
+        for item in select.projection.iter_mut() {
+            let e = match item {
+                SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => e,
+                _ => continue,
+            };
+            if let Expr::Function(f) = e {
+                if f.name.to_string().eq_ignore_ascii_case("generate_series") {
+                    let inner = e.clone();
+                    *e = Expr::Function(Function {
+                        name: ObjectName::from(vec![Ident::new("unnest")]),
+                        uses_odbc_syntax: false,
+                        parameters: FunctionArguments::None,
+                        args: FunctionArguments::List(FunctionArgumentList {
+                            duplicate_treatment: None,
+                            args: vec![FunctionArg::Unnamed(FunctionArgExpr::Expr(inner))],
+                            clauses: vec![],
+                        }),
+                        filter: None,
+                        null_treatment: None,
+                        over: None,
+                        within_group: vec![],
+                    });
+                }
+            }
+        }
+        ControlFlow::Continue(())
+    }
 
     fn pre_visit_table_factor(&mut self, factor: &mut TableFactor) -> ControlFlow<()> {
         if let TableFactor::Table { name, alias: Some(alias), args: Some(_), .. } = factor {

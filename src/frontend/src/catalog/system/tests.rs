@@ -524,3 +524,39 @@ async fn psql_describe_table() {
         }
     }
 }
+
+#[tokio::test]
+async fn probe_print() {
+    for q in [
+        "SELECT current_database(), current_user, session_user, current_schema, current_schema(), current_schemas(true), current_schemas(false), current_catalog",
+        "SELECT version(), pg_backend_pid() > 0, txid_current(), current_setting('server_version_num')",
+        "SELECT 't'::regclass, 'public.t'::regclass::oid, 1003::regclass, 1005::regclass, 's2.w'::regclass::oid, 'pg_class'::regclass::oid",
+        "SELECT 1003::regclass::text, c.oid::regclass FROM pg_class c WHERE c.oid = 'w_pkey'::regclass",
+        "SELECT 'integer'::regtype::oid, 23::regtype, 1007::regtype, 'public'::regnamespace::oid, 11::regnamespace, to_regclass('nope'), to_regclass('u')",
+        "SELECT format_type(1043, 14), format_type(1700, -1), format_type(1, NULL), pg_get_userbyid(10), pg_get_userbyid(5)",
+        "SELECT has_table_privilege('t', 'select'), has_schema_privilege('public', 'usage'), pg_size_pretty(1000000::bigint), pg_table_size('t'::regclass)",
+        "SELECT pg_table_is_visible(1003), pg_table_is_visible(1005), pg_table_is_visible('pg_class'::regclass), pg_type_is_visible(23)",
+        "SELECT table_schema, table_name, table_type FROM information_schema.tables WHERE table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY 1, 2",
+        "SELECT table_name, column_name, ordinal_position, column_default, is_nullable, data_type, udt_name, numeric_precision, numeric_scale, datetime_precision, character_maximum_length FROM information_schema.columns WHERE table_schema <> 'pg_catalog' AND table_schema <> 'information_schema' ORDER BY table_name, ordinal_position",
+        "SELECT * FROM information_schema.table_constraints",
+        "SELECT * FROM information_schema.key_column_usage ORDER BY table_name, ordinal_position",
+        "SELECT catalog_name, schema_name, schema_owner FROM information_schema.schemata ORDER BY 2",
+        "SELECT relname, relkind, relnatts, relhasindex FROM pg_class WHERE relnamespace = 'public'::regnamespace ORDER BY 1",
+        "SELECT attrelid::regclass, attname, atttypid::regtype, attnum, attnotnull, atthasdef FROM pg_attribute WHERE attrelid IN ('t'::regclass, 'u'::regclass, 't_pkey'::regclass) ORDER BY 1, attnum",
+        "SELECT oid, typname, typarray, typelem, typinput FROM pg_type WHERE typname IN ('int4', '_int4', 'varchar', 'jsonb') ORDER BY oid",
+        "SELECT * FROM pg_tables WHERE schemaname NOT IN ('pg_catalog') ORDER BY 1, 2",
+        "SELECT * FROM pg_indexes",
+        "SELECT conname, contype, conrelid::regclass, conkey, pg_get_constraintdef(oid) FROM pg_constraint",
+        "SELECT * FROM pg_attrdef",
+        "SELECT c.relkind = ANY (ARRAY['r','p']), c.relname FROM pg_class c WHERE c.relname = 't'",
+        "SELECT n.nspname FROM pg_namespace n WHERE n.nspname ~ '^(s2)$' COLLATE \"C\"",
+        "SELECT typinput = 'array_in'::regproc AS is_array, typname FROM pg_type WHERE typname = '_int4'",
+        "SELECT NULL AS TABLE_CAT, n.nspname AS TABLE_SCHEM, c.relname AS TABLE_NAME,  CASE n.nspname ~ '^pg_' OR n.nspname = 'information_schema'  WHEN true THEN CASE  WHEN n.nspname = 'pg_catalog' OR n.nspname = 'information_schema' THEN CASE c.relkind   WHEN 'r' THEN 'SYSTEM TABLE'   WHEN 'v' THEN 'SYSTEM VIEW'   WHEN 'i' THEN 'SYSTEM INDEX'   ELSE NULL   END  WHEN n.nspname = 'pg_toast' THEN CASE c.relkind   WHEN 'r' THEN 'SYSTEM TOAST TABLE'   WHEN 'i' THEN 'SYSTEM TOAST INDEX'   ELSE NULL   END  ELSE CASE c.relkind   WHEN 'r' THEN 'TEMPORARY TABLE'   WHEN 'p' THEN 'TEMPORARY TABLE'   WHEN 'i' THEN 'TEMPORARY INDEX'   WHEN 'S' THEN 'TEMPORARY SEQUENCE'   WHEN 'v' THEN 'TEMPORARY VIEW'   ELSE NULL   END  END  WHEN false THEN CASE c.relkind  WHEN 'r' THEN 'TABLE'  WHEN 'p' THEN 'PARTITIONED TABLE'  WHEN 'i' THEN 'INDEX'  WHEN 'S' THEN 'SEQUENCE'  WHEN 'v' THEN 'VIEW'  WHEN 'c' THEN 'TYPE'  WHEN 'f' THEN 'FOREIGN TABLE'  WHEN 'm' THEN 'MATERIALIZED VIEW'  ELSE NULL  END  ELSE NULL  END  AS TABLE_TYPE, d.description AS REMARKS,  '' as TYPE_CAT, '' as TYPE_SCHEM, '' as TYPE_NAME, '' AS SELF_REFERENCING_COL_NAME, '' AS REF_GENERATION  FROM pg_catalog.pg_namespace n, pg_catalog.pg_class c  LEFT JOIN pg_catalog.pg_description d ON (c.oid = d.objoid AND d.objsubid = 0  and d.classoid = 'pg_class'::regclass)  WHERE c.relnamespace = n.oid  AND n.nspname LIKE 'public' AND c.relname LIKE '%' AND (false  OR ( c.relkind IN ('r','p') AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema' ) )  ORDER BY TABLE_TYPE,TABLE_SCHEM,TABLE_NAME",
+        "SELECT * FROM (SELECT n.nspname,c.relname,a.attname,a.atttypid,a.attnotnull OR (t.typtype = 'd' AND t.typnotnull) AS attnotnull,a.atttypmod,a.attlen,t.typtypmod,row_number() OVER (PARTITION BY a.attrelid ORDER BY a.attnum) AS attnum, nullif(a.attidentity, '') as attidentity,nullif(a.attgenerated, '') as attgenerated,pg_catalog.pg_get_expr(def.adbin, def.adrelid) AS adsrc,dsc.description,t.typbasetype,t.typtype  FROM pg_catalog.pg_namespace n  JOIN pg_catalog.pg_class c ON (c.relnamespace = n.oid)  JOIN pg_catalog.pg_attribute a ON (a.attrelid=c.oid)  JOIN pg_catalog.pg_type t ON (a.atttypid = t.oid)  LEFT JOIN pg_catalog.pg_attrdef def ON (a.attrelid=def.adrelid AND a.attnum = def.adnum)  LEFT JOIN pg_catalog.pg_description dsc ON (c.oid=dsc.objoid AND a.attnum = dsc.objsubid)  LEFT JOIN pg_catalog.pg_class dc ON (dc.oid=dsc.classoid AND dc.relname='pg_class')  LEFT JOIN pg_catalog.pg_namespace dn ON (dc.relnamespace=dn.oid AND dn.nspname='pg_catalog')  WHERE c.relkind in ('r','p','v','f','m') and a.attnum > 0 AND NOT a.attisdropped  AND n.nspname LIKE 'public' AND c.relname LIKE 't') c WHERE true  ORDER BY nspname,c.relname,attnum",
+    ] {
+        match try_query(&view(&["root", "public"]), q).await {
+            Ok(s) => println!("OK {q}\n{s}"),
+            Err(e) => println!("ERR {q}\n  {}", e.message()),
+        }
+    }
+}

@@ -59,6 +59,11 @@ const fn preferred(mut ty: PgType) -> PgType {
     ty
 }
 
+const fn main_storage(mut ty: PgType) -> PgType {
+    ty.storage = 'm';
+    ty
+}
+
 const fn pseudo(mut ty: PgType) -> PgType {
     ty.kind = 'p';
     ty
@@ -95,7 +100,7 @@ pub static TYPES: &[PgType] = &[
     preferred(t(1184, "timestamptz", "timestamp with time zone", 8, 'D', 1185, 'd')),
     preferred(t(1186, "interval", "interval", 16, 'T', 1187, 'd')),
     t(1266, "timetz", "time with time zone", 12, 'D', 1270, 'd'),
-    t(1700, "numeric", "numeric", -1, 'N', 1231, 'i'),
+    main_storage(t(1700, "numeric", "numeric", -1, 'N', 1231, 'i')),
     t(2205, "regclass", "regclass", 4, 'N', 2210, 'i'),
     t(2206, "regtype", "regtype", 4, 'N', 2211, 'i'),
     pseudo(t(2249, "record", "record", -1, 'P', 2287, 'd')),
