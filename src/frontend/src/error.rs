@@ -201,6 +201,9 @@ fn datafusion_message(e: &DataFusionError) -> String {
         }
     }
     let out = out.replace("Divide by zero error", "division by zero");
+    if let Some(m) = postgres_wording(&out) {
+        return m;
+    }
     if let DataFusionError::NotImplemented(_) = r {
         return format!("feature not supported: {out}");
     }
@@ -208,23 +211,50 @@ fn datafusion_message(e: &DataFusionError) -> String {
         let name = table.rsplit('.').next().unwrap_or(table);
         return format!("relation \"{name}\" does not exist");
     }
+    out
+}
+
+/// Postgres' wording of errors DataFusion words its own way.
+fn postgres_wording(out: &str) -> Option<String> {
+    if let Some(rest) = out.strip_prefix("Inconsistent data length across values list: got ") {
+        // "got X values in row R but expected Y"
+        let nums: Vec<usize> = rest.split(|c: char| !c.is_ascii_digit()).filter_map(|t| t.parse().ok()).collect();
+        return Some(match nums.as_slice() {
+            [got, _, expected, ..] if got > expected => "INSERT has more expressions than target columns".into(),
+            [got, _, expected, ..] if got < expected => "INSERT has more target columns than expressions".into(),
+            _ => "VALUES lists must all be the same length".into(),
+        });
+    }
+    if out.starts_with("Column count doesn't match insert query") {
+        return Some("INSERT has more expressions than target columns".into());
+    }
+    if let Some(rest) = out.strip_prefix("Invalid function '") {
+        let name = rest.split('\'').next().unwrap_or(rest);
+        return Some(format!("function {name} does not exist"));
+    }
+    if out.starts_with("LIMIT must be >= 0") {
+        return Some("LIMIT must not be negative".into());
+    }
+    if out.starts_with("OFFSET must be >= 0") {
+        return Some("OFFSET must not be negative".into());
+    }
     if let Some(rest) = out.strip_prefix("Order by column out of bounds, specified: ") {
         let n = rest.split(',').next().unwrap_or(rest);
-        return format!("ORDER BY position {n} is not in select list");
+        return Some(format!("ORDER BY position {n} is not in select list"));
     }
     if let Some(kind) = out.strip_suffix(" queries have different number of columns") {
-        return format!("each {kind} query must have the same number of columns");
+        return Some(format!("each {kind} query must have the same number of columns"));
     }
     if out.starts_with("Scalar subquery returned more than one row") {
-        return "more than one row returned by a subquery used as an expression".into();
+        return Some("more than one row returned by a subquery used as an expression".into());
     }
     if out.starts_with("Physical plan does not support logical expression WindowFunction") {
-        return "window functions are not allowed here".into();
+        return Some("window functions are not allowed here".into());
     }
     if let Some(rest) = out.strip_prefix("Ambiguous reference to unqualified field ") {
-        return format!("column reference \"{rest}\" is ambiguous");
+        return Some(format!("column reference \"{rest}\" is ambiguous"));
     }
-    out
+    None
 }
 
 #[cfg(test)]

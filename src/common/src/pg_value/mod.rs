@@ -28,8 +28,6 @@ mod scalar;
 
 #[cfg(test)]
 mod tests;
-#[cfg(test)]
-mod diff_tmp;
 
 use std::sync::Arc;
 

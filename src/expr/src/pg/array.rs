@@ -636,8 +636,49 @@ pub(crate) fn overlap() -> ScalarUDF {
         })
 }
 
+/// `array_remove(a, x)` / `array_replace(a, x, y)`: every element equal to `x` (NULL matching
+/// NULL) is dropped or becomes `y` (DataFusion's functions of these names touch the first one only).
+fn array_remove_replace(name: &'static str) -> ScalarUDF {
+    let n = if name == "array_remove" { 2 } else { 3 };
+    func(name)
+        .coerce(move |t| {
+            require_list(name, t, n)?;
+            let elem = list_elem(&t[0]).cloned().unwrap_or(DataType::Null);
+            let mut out = vec![t[0].clone()];
+            out.extend(std::iter::repeat_n(elem, n - 1));
+            Ok(out)
+        })
+        .row(false, move |a, ctx| {
+            let Some(values) = elements(&a[0]) else {
+                return Ok(ScalarValue::Null);
+            };
+            let elem = values.data_type().clone();
+            let target = super::func::typed(a[1].clone(), &elem)?;
+            let mut out: Vec<ScalarValue> = Vec::with_capacity(values.len());
+            for k in 0..values.len() {
+                let v = ScalarValue::try_from_array(&values, k)?;
+                if v == target || (v.is_null() && target.is_null()) {
+                    if n == 3 {
+                        out.push(super::func::typed(a[2].clone(), &elem)?);
+                    }
+                } else {
+                    out.push(v);
+                }
+            }
+            let _ = ctx;
+            let arr = if out.is_empty() {
+                new_empty_array(&elem)
+            } else {
+                ScalarValue::iter_to_array(out)?
+            };
+            Ok(list_value(arr))
+        })
+}
+
 pub(crate) fn functions() -> Vec<ScalarUDF> {
     vec![
+        array_remove_replace("array_remove"),
+        array_remove_replace("array_replace"),
         array_cat(),
         array_append(),
         array_prepend(),

@@ -106,7 +106,8 @@ pub(crate) fn textcat() -> ScalarUDF {
         })
         .returns_type(DataType::Utf8)
         .strict(|a, ctx| {
-            let p = output_printer(ctx)?;
+            // `text || anynonarray` casts the other side to text: booleans become `true`/`false`.
+            let p = Printer::new(ctx.time_zone()?, Style::Cast);
             let l = text_of(&a[0], &p)?.unwrap_or_default();
             let r = text_of(&a[1], &p)?.unwrap_or_default();
             Ok(ScalarValue::Utf8(Some(l + &r)))

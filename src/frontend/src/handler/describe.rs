@@ -139,13 +139,15 @@ async fn describe_sql(env: &FrontendEnv, session: &Session, stmt: Box<Statement>
                 Ok(Described { params: param_types(&plan)?, schema })
             }
             Statement::Update(u) => {
+                let params = dml::param_types(env, session, &stmt).await?;
                 let schema = match &u.returning {
                     Some(items) => Some(dml::returning_schema(env, session, &u.table.relation.to_string(), items).await?),
                     None => None,
                 };
-                Ok(Described { params: vec![], schema })
+                Ok(Described { params, schema })
             }
             Statement::Delete(d) => {
+                let params = dml::param_types(env, session, &stmt).await?;
                 let schema = match (&d.returning, d.tables.first()) {
                     (Some(items), _) => {
                         let from = match &d.from {
@@ -157,7 +159,7 @@ async fn describe_sql(env: &FrontendEnv, session: &Session, stmt: Box<Statement>
                     }
                     _ => None,
                 };
-                Ok(Described { params: vec![], schema })
+                Ok(Described { params, schema })
             }
             _ => Ok(Described { params: vec![], schema: None }),
         }

@@ -76,37 +76,7 @@ pub async fn handle_update(
     let ctx = env.planning_context(session, true)?;
     let table = resolve_table(&ctx.catalog, &ctx.database, &ctx.search_path, &name)?;
     let n = table.table.columns.len();
-    let mut new_values: Vec<Option<String>> = vec![None; n];
-    for Assignment { target, value } in &update.assignments {
-        let AssignmentTarget::ColumnName(col) = target else {
-            return Err(FrontendError::not_supported("UPDATE of a column tuple"));
-        };
-        let parts = object_name_parts(col)?;
-        let col_name = parts.last().cloned().unwrap_or_default();
-        let idx = table
-            .table
-            .columns
-            .iter()
-            .position(|c| c.name == col_name && !c.hidden)
-            .ok_or_else(|| {
-                FrontendError::sql(
-                    "42703",
-                    format!("column \"{col_name}\" of relation \"{}\" does not exist", table.table.name),
-                )
-            })?;
-        if new_values[idx].is_some() {
-            return Err(FrontendError::sql("42601", format!("multiple assignments to same column \"{col_name}\"")));
-        }
-        new_values[idx] = Some(value.to_string());
-    }
-    let mut items: Vec<String> = (0..n).map(|i| format!("{} AS \"__old_{i}\"", quote(&table.table.columns[i].name))).collect();
-    for (i, v) in new_values.iter().enumerate() {
-        let expr = match v {
-            Some(e) => format!("CAST(({e}) AS {})", sql_type(&table, i)),
-            None => quote(&table.table.columns[i].name),
-        };
-        items.push(format!("{expr} AS \"__new_{i}\""));
-    }
+    let (items, _) = update_items(&table, &update)?;
     let rows = select_rows(&ctx, &name, alias.as_deref(), &items, update.selection.as_ref(), params).await?;
     let rows = concat(&rows, &Arc::new(Schema::empty()))?;
     if rows.num_rows() == 0 {
@@ -195,6 +165,83 @@ fn fill_defaults(
     Ok(())
 }
 
+/// The SELECT list of an UPDATE: every column's old value, then its new value (cast to the
+/// column type); and the types of parameters assigned directly (`SET c = $1`).
+fn update_items(table: &TableCatalog, update: &Update) -> Result<(Vec<String>, Vec<(usize, tributary_common::types::DataType)>)> {
+    let n = table.table.columns.len();
+    let mut new_values: Vec<Option<String>> = vec![None; n];
+    let mut param_types = Vec::new();
+    for Assignment { target, value } in &update.assignments {
+        let AssignmentTarget::ColumnName(col) = target else {
+            return Err(FrontendError::not_supported("UPDATE of a column tuple"));
+        };
+        let parts = object_name_parts(col)?;
+        let col_name = parts.last().cloned().unwrap_or_default();
+        let idx = table.table.columns.iter().position(|c| c.name == col_name && !c.hidden).ok_or_else(|| {
+            FrontendError::sql("42703", format!("column \"{col_name}\" of relation \"{}\" does not exist", table.table.name))
+        })?;
+        if new_values[idx].is_some() {
+            return Err(FrontendError::sql("42601", format!("multiple assignments to same column \"{col_name}\"")));
+        }
+        if let datafusion::sql::sqlparser::ast::Expr::Value(v) = value {
+            if let datafusion::sql::sqlparser::ast::Value::Placeholder(p) = &v.value {
+                if let Some(k) = p.strip_prefix('$').and_then(|k| k.parse::<usize>().ok()) {
+                    param_types.push((k, table.schema.types[idx].clone()));
+                }
+            }
+        }
+        new_values[idx] = Some(value.to_string());
+    }
+    let mut items: Vec<String> = (0..n).map(|i| format!("{} AS \"__old_{i}\"", quote(&table.table.columns[i].name))).collect();
+    for (i, v) in new_values.iter().enumerate() {
+        let expr = match v {
+            Some(e) => format!("CAST(({e}) AS {})", sql_type(table, i)),
+            None => quote(&table.table.columns[i].name),
+        };
+        items.push(format!("{expr} AS \"__new_{i}\""));
+    }
+    Ok((items, param_types))
+}
+
+/// Parameter types of an UPDATE or DELETE, inferred by planning the SELECT it runs.
+pub async fn param_types(env: &FrontendEnv, session: &Session, stmt: &Statement) -> Result<Vec<tributary_common::types::DataType>> {
+    use tributary_common::types::DataType;
+    let ctx = env.planning_context(session, true)?;
+    let (name, alias, items, selection, known) = match stmt {
+        Statement::Update(u) => {
+            let (name, alias) = single_table(&u.table)?;
+            let table = resolve_table(&ctx.catalog, &ctx.database, &ctx.search_path, &name)?;
+            let (items, known) = update_items(&table, u)?;
+            (name, alias, items, u.selection.clone(), known)
+        }
+        Statement::Delete(d) => {
+            let from = match &d.from {
+                FromTable::WithFromKeyword(f) | FromTable::WithoutKeyword(f) => f,
+            };
+            let [twj] = from.as_slice() else { return Ok(vec![]) };
+            let (name, alias) = single_table(twj)?;
+            let table = resolve_table(&ctx.catalog, &ctx.database, &ctx.search_path, &name)?;
+            let items = table.table.columns.iter().map(|c| quote(&c.name)).collect();
+            (name, alias, items, d.selection.clone(), vec![])
+        }
+        _ => return Ok(vec![]),
+    };
+    let sql = select_sql(&name, alias.as_deref(), &items, selection.as_ref());
+    let plan = ctx.session_state().create_logical_plan(&sql).await?;
+    let inferred = plan.get_parameter_types()?;
+    let mut out = Vec::new();
+    for i in 1..=inferred.len() {
+        let t = known
+            .iter()
+            .find(|(k, _)| *k == i)
+            .map(|(_, t)| t.clone())
+            .or_else(|| inferred.get(&format!("${i}")).cloned().flatten().and_then(|t| DataType::from_arrow(&t).ok()))
+            .unwrap_or(DataType::Varchar);
+        out.push(t);
+    }
+    Ok(out)
+}
+
 fn single_table(t: &TableWithJoins) -> Result<(datafusion::sql::sqlparser::ast::ObjectName, Option<String>)> {
     if !t.joins.is_empty() {
         return Err(FrontendError::not_supported("DML over a join"));
@@ -222,13 +269,7 @@ async fn select_rows(
     selection: Option<&datafusion::sql::sqlparser::ast::Expr>,
     params: Option<&ParamValues>,
 ) -> Result<Vec<RecordBatch>> {
-    let mut sql = format!("SELECT {} FROM {name}", items.join(", "));
-    if let Some(a) = alias {
-        sql.push_str(&format!(" AS {}", quote(a)));
-    }
-    if let Some(w) = selection {
-        sql.push_str(&format!(" WHERE {w}"));
-    }
+    let sql = select_sql(name, alias, items, selection);
     let state = ctx.session_state();
     let plan = state.create_logical_plan(&sql).await?;
     let plan = match params {
@@ -236,6 +277,22 @@ async fn select_rows(
         None => plan,
     };
     Ok(DataFrame::new(state, plan).collect().await?)
+}
+
+fn select_sql(
+    name: &datafusion::sql::sqlparser::ast::ObjectName,
+    alias: Option<&str>,
+    items: &[String],
+    selection: Option<&datafusion::sql::sqlparser::ast::Expr>,
+) -> String {
+    let mut sql = format!("SELECT {} FROM {name}", items.join(", "));
+    if let Some(a) = alias {
+        sql.push_str(&format!(" AS {}", quote(a)));
+    }
+    if let Some(w) = selection {
+        sql.push_str(&format!(" WHERE {w}"));
+    }
+    sql
 }
 
 fn visible_schema(table: &TableCatalog) -> SchemaRef {

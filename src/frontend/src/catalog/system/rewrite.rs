@@ -60,6 +60,10 @@ impl VisitorMut for Rewriter {
     fn pre_visit_select(&mut self, select: &mut Select) -> ControlFlow<()> {
         name_cast_columns(select);
         drop_subqueries_over_empty_table(select);
+        ControlFlow::Continue(())
+    }
+
+    fn post_visit_select(&mut self, select: &mut Select) -> ControlFlow<()> {
         name_duplicate_columns(select);
         ControlFlow::Continue(())
     }
@@ -592,22 +596,35 @@ fn decorrelate(q: &Query) -> Option<Expr> {
     })
 }
 
-/// Postgres' output column name of an expression: that of the inner expression of a cast,
-/// else the type's.
-fn column_name(e: &Expr) -> Option<Ident> {
+/// Postgres' output column name of an expression (its FigureColname) and how strongly it
+/// holds: 2 for column and function names, which a cast keeps; 1 for type names and CASE.
+fn figure_name(e: &Expr) -> Option<(Ident, u8)> {
+    let named = |s: String| Ident::with_quote('"', s);
     match e {
-        Expr::Identifier(i) => Some(i.clone()),
-        Expr::CompoundIdentifier(parts) => parts.last().cloned(),
-        Expr::Nested(inner) => column_name(inner),
-        Expr::Cast { expr, data_type, .. } => column_name(expr).or_else(|| {
-            let name = match data_type {
-                SqlType::Custom(n, _) => n.0.last()?.as_ident()?.value.to_ascii_lowercase(),
-                other => other.to_string().to_ascii_lowercase(),
-            };
-            Some(Ident::with_quote('"', name))
-        }),
+        Expr::Identifier(i) => Some((i.clone(), 2)),
+        Expr::CompoundIdentifier(parts) => parts.last().map(|i| (i.clone(), 2)),
+        Expr::Nested(inner) => figure_name(inner),
+        Expr::Function(f) => {
+            f.name.0.last().and_then(|p| p.as_ident()).map(|i| (named(i.value.to_ascii_lowercase()), 2))
+        }
+        Expr::Cast { expr, data_type, .. } => match figure_name(expr) {
+            Some((name, 2)) => Some((name, 2)),
+            _ => {
+                let name = match data_type {
+                    SqlType::Custom(n, _) => n.0.last()?.as_ident()?.value.to_ascii_lowercase(),
+                    SqlType::Regclass => "regclass".to_string(),
+                    other => other.to_string().to_ascii_lowercase(),
+                };
+                Some((named(name), 1))
+            }
+        },
+        Expr::Case { .. } => Some((named("case".to_string()), 1)),
         _ => None,
     }
+}
+
+fn pg_item_name(e: &Expr) -> Ident {
+    figure_name(e).map(|(n, _)| n).unwrap_or_else(|| Ident::with_quote('"', "?column?"))
 }
 
 fn casts_to_function(e: &Expr) -> bool {
@@ -618,55 +635,54 @@ fn casts_to_function(e: &Expr) -> bool {
     }
 }
 
-/// `SELECT c.oid::regclass` is named `oid`, as in Postgres, not after the function it becomes.
-fn name_cast_columns(select: &mut Select) {
-    for item in &mut select.projection {
-        if let SelectItem::UnnamedExpr(e) = item {
-            if casts_to_function(e) {
-                if let Some(alias) = column_name(e) {
-                    *item = SelectItem::ExprWithAlias { expr: e.clone(), alias };
-                }
-            }
-        }
-    }
-}
-
-/// Postgres' name for an unnamed select item.
-fn pg_item_name(e: &Expr) -> String {
-    match e {
-        Expr::Function(f) => f.name.0.last().and_then(|p| p.as_ident()).map(|i| i.value.to_ascii_lowercase()),
-        Expr::Case { .. } => Some("case".to_string()),
-        other => column_name(other).map(|i| i.value),
-    }
-    .unwrap_or_else(|| "?column?".to_string())
-}
-
-/// Postgres allows equal output names (`SELECT NULL, NULL`); DataFusion wants them unique.
-/// Repeated unnamed items get their Postgres name, numbered when taken.
-fn name_duplicate_columns(select: &mut Select) {
-    let mut seen: HashSet<String> = HashSet::new();
-    let mut taken: HashSet<String> = select
+/// Names already given by aliases in the select list.
+fn alias_names(select: &Select) -> HashSet<String> {
+    select
         .projection
         .iter()
         .filter_map(|i| match i {
             SelectItem::ExprWithAlias { alias, .. } => Some(alias.value.clone()),
             _ => None,
         })
-        .collect();
+        .collect()
+}
+
+/// `name`, numbered if already taken (Postgres allows equal output names, DataFusion does not).
+fn unique(name: Ident, taken: &mut HashSet<String>) -> Ident {
+    let mut candidate = name.clone();
+    let mut n = 1;
+    while taken.contains(&candidate.value) {
+        candidate = Ident::with_quote('"', format!("{}_{n}", name.value));
+        n += 1;
+    }
+    taken.insert(candidate.value.clone());
+    candidate
+}
+
+/// `SELECT c.oid::regclass` is named `oid`, as in Postgres, not after the function it becomes.
+fn name_cast_columns(select: &mut Select) {
+    let mut taken = alias_names(select);
+    for item in &mut select.projection {
+        if let SelectItem::UnnamedExpr(e) = item {
+            if casts_to_function(e) {
+                let alias = unique(pg_item_name(e), &mut taken);
+                *item = SelectItem::ExprWithAlias { expr: e.clone(), alias };
+            }
+        }
+    }
+}
+
+/// Repeated unnamed select items (`SELECT NULL, NULL`) get their Postgres name, numbered.
+fn name_duplicate_columns(select: &mut Select) {
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut taken = alias_names(select);
     for item in &mut select.projection {
         let SelectItem::UnnamedExpr(e) = item else { continue };
         if seen.insert(e.to_string()) {
             continue;
         }
-        let base = pg_item_name(e);
-        let mut name = base.clone();
-        let mut n = 1;
-        while taken.contains(&name) {
-            name = format!("{base}_{n}");
-            n += 1;
-        }
-        taken.insert(name.clone());
-        *item = SelectItem::ExprWithAlias { expr: e.clone(), alias: Ident::with_quote('"', name) };
+        let alias = unique(pg_item_name(e), &mut taken);
+        *item = SelectItem::ExprWithAlias { expr: e.clone(), alias };
     }
 }
 
@@ -688,7 +704,7 @@ fn drop_subqueries_over_empty_table(select: &mut Select) {
     for item in &mut select.projection {
         match item {
             SelectItem::UnnamedExpr(e) if has_subquery(e) => {
-                let alias = column_name(e).unwrap_or_else(|| Ident::with_quote('"', "?column?"));
+                let alias = pg_item_name(e);
                 *item = SelectItem::ExprWithAlias { expr: null(), alias };
             }
             SelectItem::ExprWithAlias { expr, .. } if has_subquery(expr) => *expr = null(),
@@ -715,7 +731,7 @@ mod tests {
         );
         assert_eq!(rewrite("SELECT pg_catalog.format_type(1, 2)"), "SELECT format_type(1, 2)");
         assert_eq!(rewrite("SELECT c.oid::pg_catalog.regclass FROM pg_class c"), "SELECT regclass(c.oid) AS oid FROM pg_class c");
-        assert_eq!(rewrite("SELECT 't'::regclass::oid"), "SELECT regclass('t')::INT AS \"regclass\"");
+        assert_eq!(rewrite("SELECT 't'::regclass::oid"), "SELECT regclass('t')::INT AS \"oid\"");
         assert_eq!(rewrite("SELECT x::pg_catalog.text, y::name, z::oid[] FROM t"), "SELECT x::TEXT, y::TEXT, z::INT[] FROM t");
         assert_eq!(rewrite("SELECT current_schema, current_role"), "SELECT current_schema(), current_user()");
         assert_eq!(

@@ -525,38 +525,404 @@ async fn psql_describe_table() {
     }
 }
 
+/// Other psql 15 commands: (command, query, rows).
+const PSQL_OTHER: &[(&str, &str, usize)] = &[
+    (
+        "\\l+",
+        r#"SELECT d.datname as "Name",
+       pg_catalog.pg_get_userbyid(d.datdba) as "Owner",
+       pg_catalog.pg_encoding_to_char(d.encoding) as "Encoding",
+       d.datcollate as "Collate",
+       d.datctype as "Ctype",
+       NULL as "ICU Locale",
+       'libc' AS "Locale Provider",
+       pg_catalog.array_to_string(d.datacl, E'\n') AS "Access privileges",
+       CASE WHEN pg_catalog.has_database_privilege(d.datname, 'CONNECT')
+            THEN pg_catalog.pg_size_pretty(pg_catalog.pg_database_size(d.datname))
+            ELSE 'No Access'
+       END as "Size",
+       t.spcname as "Tablespace",
+       pg_catalog.shobj_description(d.oid, 'pg_database') as "Description"
+FROM pg_catalog.pg_database d
+  JOIN pg_catalog.pg_tablespace t on d.dattablespace = t.oid
+ORDER BY 1;"#,
+        2,
+    ),
+    (
+        "\\du",
+        r#"SELECT r.rolname, r.rolsuper, r.rolinherit,
+  r.rolcreaterole, r.rolcreatedb, r.rolcanlogin,
+  r.rolconnlimit, r.rolvaliduntil,
+  ARRAY(SELECT b.rolname
+        FROM pg_catalog.pg_auth_members m
+        JOIN pg_catalog.pg_roles b ON (m.roleid = b.oid)
+        WHERE m.member = r.oid) as memberof
+, r.rolreplication
+, r.rolbypassrls
+FROM pg_catalog.pg_roles r
+WHERE r.rolname !~ '^pg_'
+ORDER BY 1;"#,
+        1,
+    ),
+    (
+        "\\dx",
+        r#"SELECT e.extname AS "Name", e.extversion AS "Version", n.nspname AS "Schema", c.description AS "Description"
+FROM pg_catalog.pg_extension e LEFT JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace LEFT JOIN pg_catalog.pg_description c ON c.objoid = e.oid AND c.classoid = 'pg_catalog.pg_extension'::pg_catalog.regclass
+ORDER BY 1;"#,
+        0,
+    ),
+    (
+        "\\dT",
+        r#"SELECT n.nspname as "Schema",
+  pg_catalog.format_type(t.oid, NULL) AS "Name",
+  pg_catalog.obj_description(t.oid, 'pg_type') as "Description"
+FROM pg_catalog.pg_type t
+     LEFT JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+WHERE (t.typrelid = 0 OR (SELECT c.relkind = 'c' FROM pg_catalog.pg_class c WHERE c.oid = t.typrelid))
+  AND NOT EXISTS(SELECT 1 FROM pg_catalog.pg_type el WHERE el.oid = t.typelem AND el.typarray = t.oid)
+      AND n.nspname <> 'pg_catalog'
+      AND n.nspname <> 'information_schema'
+  AND pg_catalog.pg_type_is_visible(t.oid)
+ORDER BY 1, 2;"#,
+        0,
+    ),
+    (
+        "\\d s2.*",
+        r#"SELECT c.oid,
+  n.nspname,
+  c.relname
+FROM pg_catalog.pg_class c
+     LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname OPERATOR(pg_catalog.~) '^(s2)$' COLLATE pg_catalog.default
+ORDER BY 2, 3;"#,
+        2,
+    ),
+    (
+        "\\dt t*",
+        r#"SELECT n.nspname as "Schema",
+  c.relname as "Name",
+  CASE c.relkind WHEN 'r' THEN 'table' WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'i' THEN 'index' WHEN 'S' THEN 'sequence' WHEN 't' THEN 'TOAST table' WHEN 'f' THEN 'foreign table' WHEN 'p' THEN 'partitioned table' WHEN 'I' THEN 'partitioned index' END as "Type",
+  pg_catalog.pg_get_userbyid(c.relowner) as "Owner"
+FROM pg_catalog.pg_class c
+     LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+     LEFT JOIN pg_catalog.pg_am am ON am.oid = c.relam
+WHERE c.relkind IN ('r','p','t','s','')
+  AND c.relname OPERATOR(pg_catalog.~) '^(t.*)$' COLLATE pg_catalog.default
+  AND pg_catalog.pg_table_is_visible(c.oid)
+ORDER BY 1,2;"#,
+        1,
+    ),
+    (
+        "\\dv",
+        r#"SELECT n.nspname as "Schema",
+  c.relname as "Name",
+  CASE c.relkind WHEN 'r' THEN 'table' WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'i' THEN 'index' WHEN 'S' THEN 'sequence' WHEN 't' THEN 'TOAST table' WHEN 'f' THEN 'foreign table' WHEN 'p' THEN 'partitioned table' WHEN 'I' THEN 'partitioned index' END as "Type",
+  pg_catalog.pg_get_userbyid(c.relowner) as "Owner"
+FROM pg_catalog.pg_class c
+     LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('v','')
+      AND n.nspname <> 'pg_catalog'
+      AND n.nspname !~ '^pg_toast'
+      AND n.nspname <> 'information_schema'
+  AND pg_catalog.pg_table_is_visible(c.oid)
+ORDER BY 1,2;"#,
+        0,
+    ),
+    (
+        "\\ds",
+        r#"SELECT n.nspname as "Schema",
+  c.relname as "Name",
+  CASE c.relkind WHEN 'r' THEN 'table' WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'i' THEN 'index' WHEN 'S' THEN 'sequence' WHEN 't' THEN 'TOAST table' WHEN 'f' THEN 'foreign table' WHEN 'p' THEN 'partitioned table' WHEN 'I' THEN 'partitioned index' END as "Type",
+  pg_catalog.pg_get_userbyid(c.relowner) as "Owner"
+FROM pg_catalog.pg_class c
+     LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('S','')
+      AND n.nspname <> 'pg_catalog'
+      AND n.nspname !~ '^pg_toast'
+      AND n.nspname <> 'information_schema'
+  AND pg_catalog.pg_table_is_visible(c.oid)
+ORDER BY 1,2;"#,
+        0,
+    ),
+    (
+        "\\dE",
+        r#"SELECT n.nspname as "Schema",
+  c.relname as "Name",
+  CASE c.relkind WHEN 'r' THEN 'table' WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'i' THEN 'index' WHEN 'S' THEN 'sequence' WHEN 't' THEN 'TOAST table' WHEN 'f' THEN 'foreign table' WHEN 'p' THEN 'partitioned table' WHEN 'I' THEN 'partitioned index' END as "Type",
+  pg_catalog.pg_get_userbyid(c.relowner) as "Owner"
+FROM pg_catalog.pg_class c
+     LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('f','')
+      AND n.nspname <> 'pg_catalog'
+      AND n.nspname !~ '^pg_toast'
+      AND n.nspname <> 'information_schema'
+  AND pg_catalog.pg_table_is_visible(c.oid)
+ORDER BY 1,2;"#,
+        0,
+    ),
+    (
+        "\\dm",
+        r#"SELECT n.nspname as "Schema",
+  c.relname as "Name",
+  CASE c.relkind WHEN 'r' THEN 'table' WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'i' THEN 'index' WHEN 'S' THEN 'sequence' WHEN 't' THEN 'TOAST table' WHEN 'f' THEN 'foreign table' WHEN 'p' THEN 'partitioned table' WHEN 'I' THEN 'partitioned index' END as "Type",
+  pg_catalog.pg_get_userbyid(c.relowner) as "Owner"
+FROM pg_catalog.pg_class c
+     LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+     LEFT JOIN pg_catalog.pg_am am ON am.oid = c.relam
+WHERE c.relkind IN ('m','')
+      AND n.nspname <> 'pg_catalog'
+      AND n.nspname !~ '^pg_toast'
+      AND n.nspname <> 'information_schema'
+  AND pg_catalog.pg_table_is_visible(c.oid)
+ORDER BY 1,2;"#,
+        0,
+    ),
+];
+
+fn row_count(table: &str) -> usize {
+    // Header, three borders; an empty result prints as two lines.
+    table.lines().count().saturating_sub(4)
+}
+
 #[tokio::test]
-async fn probe_print() {
-    for q in [
-        "SELECT current_database(), current_user, session_user, current_schema, current_schema(), current_schemas(true), current_schemas(false), current_catalog",
-        "SELECT version(), pg_backend_pid() > 0, txid_current(), current_setting('server_version_num')",
-        "SELECT 't'::regclass, 'public.t'::regclass::oid, 1003::regclass, 1005::regclass, 's2.w'::regclass::oid, 'pg_class'::regclass::oid",
-        "SELECT 1003::regclass::text, c.oid::regclass FROM pg_class c WHERE c.oid = 'w_pkey'::regclass",
-        "SELECT 'integer'::regtype::oid, 23::regtype, 1007::regtype, 'public'::regnamespace::oid, 11::regnamespace, to_regclass('nope'), to_regclass('u')",
-        "SELECT format_type(1043, 14), format_type(1700, -1), format_type(1, NULL), pg_get_userbyid(10), pg_get_userbyid(5)",
-        "SELECT has_table_privilege('t', 'select'), has_schema_privilege('public', 'usage'), pg_size_pretty(1000000::bigint), pg_table_size('t'::regclass)",
-        "SELECT pg_table_is_visible(1003), pg_table_is_visible(1005), pg_table_is_visible('pg_class'::regclass), pg_type_is_visible(23)",
-        "SELECT table_schema, table_name, table_type FROM information_schema.tables WHERE table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY 1, 2",
-        "SELECT table_name, column_name, ordinal_position, column_default, is_nullable, data_type, udt_name, numeric_precision, numeric_scale, datetime_precision, character_maximum_length FROM information_schema.columns WHERE table_schema <> 'pg_catalog' AND table_schema <> 'information_schema' ORDER BY table_name, ordinal_position",
-        "SELECT * FROM information_schema.table_constraints",
-        "SELECT * FROM information_schema.key_column_usage ORDER BY table_name, ordinal_position",
-        "SELECT catalog_name, schema_name, schema_owner FROM information_schema.schemata ORDER BY 2",
-        "SELECT relname, relkind, relnatts, relhasindex FROM pg_class WHERE relnamespace = 'public'::regnamespace ORDER BY 1",
-        "SELECT attrelid::regclass, attname, atttypid::regtype, attnum, attnotnull, atthasdef FROM pg_attribute WHERE attrelid IN ('t'::regclass, 'u'::regclass, 't_pkey'::regclass) ORDER BY 1, attnum",
-        "SELECT oid, typname, typarray, typelem, typinput FROM pg_type WHERE typname IN ('int4', '_int4', 'varchar', 'jsonb') ORDER BY oid",
-        "SELECT * FROM pg_tables WHERE schemaname NOT IN ('pg_catalog') ORDER BY 1, 2",
-        "SELECT * FROM pg_indexes",
-        "SELECT conname, contype, conrelid::regclass, conkey, pg_get_constraintdef(oid) FROM pg_constraint",
-        "SELECT * FROM pg_attrdef",
-        "SELECT c.relkind = ANY (ARRAY['r','p']), c.relname FROM pg_class c WHERE c.relname = 't'",
-        "SELECT n.nspname FROM pg_namespace n WHERE n.nspname ~ '^(s2)$' COLLATE \"C\"",
-        "SELECT typinput = 'array_in'::regproc AS is_array, typname FROM pg_type WHERE typname = '_int4'",
-        "SELECT NULL AS TABLE_CAT, n.nspname AS TABLE_SCHEM, c.relname AS TABLE_NAME,  CASE n.nspname ~ '^pg_' OR n.nspname = 'information_schema'  WHEN true THEN CASE  WHEN n.nspname = 'pg_catalog' OR n.nspname = 'information_schema' THEN CASE c.relkind   WHEN 'r' THEN 'SYSTEM TABLE'   WHEN 'v' THEN 'SYSTEM VIEW'   WHEN 'i' THEN 'SYSTEM INDEX'   ELSE NULL   END  WHEN n.nspname = 'pg_toast' THEN CASE c.relkind   WHEN 'r' THEN 'SYSTEM TOAST TABLE'   WHEN 'i' THEN 'SYSTEM TOAST INDEX'   ELSE NULL   END  ELSE CASE c.relkind   WHEN 'r' THEN 'TEMPORARY TABLE'   WHEN 'p' THEN 'TEMPORARY TABLE'   WHEN 'i' THEN 'TEMPORARY INDEX'   WHEN 'S' THEN 'TEMPORARY SEQUENCE'   WHEN 'v' THEN 'TEMPORARY VIEW'   ELSE NULL   END  END  WHEN false THEN CASE c.relkind  WHEN 'r' THEN 'TABLE'  WHEN 'p' THEN 'PARTITIONED TABLE'  WHEN 'i' THEN 'INDEX'  WHEN 'S' THEN 'SEQUENCE'  WHEN 'v' THEN 'VIEW'  WHEN 'c' THEN 'TYPE'  WHEN 'f' THEN 'FOREIGN TABLE'  WHEN 'm' THEN 'MATERIALIZED VIEW'  ELSE NULL  END  ELSE NULL  END  AS TABLE_TYPE, d.description AS REMARKS,  '' as TYPE_CAT, '' as TYPE_SCHEM, '' as TYPE_NAME, '' AS SELF_REFERENCING_COL_NAME, '' AS REF_GENERATION  FROM pg_catalog.pg_namespace n, pg_catalog.pg_class c  LEFT JOIN pg_catalog.pg_description d ON (c.oid = d.objoid AND d.objsubid = 0  and d.classoid = 'pg_class'::regclass)  WHERE c.relnamespace = n.oid  AND n.nspname LIKE 'public' AND c.relname LIKE '%' AND (false  OR ( c.relkind IN ('r','p') AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema' ) )  ORDER BY TABLE_TYPE,TABLE_SCHEM,TABLE_NAME",
-        "SELECT * FROM (SELECT n.nspname,c.relname,a.attname,a.atttypid,a.attnotnull OR (t.typtype = 'd' AND t.typnotnull) AS attnotnull,a.atttypmod,a.attlen,t.typtypmod,row_number() OVER (PARTITION BY a.attrelid ORDER BY a.attnum) AS attnum, nullif(a.attidentity, '') as attidentity,nullif(a.attgenerated, '') as attgenerated,pg_catalog.pg_get_expr(def.adbin, def.adrelid) AS adsrc,dsc.description,t.typbasetype,t.typtype  FROM pg_catalog.pg_namespace n  JOIN pg_catalog.pg_class c ON (c.relnamespace = n.oid)  JOIN pg_catalog.pg_attribute a ON (a.attrelid=c.oid)  JOIN pg_catalog.pg_type t ON (a.atttypid = t.oid)  LEFT JOIN pg_catalog.pg_attrdef def ON (a.attrelid=def.adrelid AND a.attnum = def.adnum)  LEFT JOIN pg_catalog.pg_description dsc ON (c.oid=dsc.objoid AND a.attnum = dsc.objsubid)  LEFT JOIN pg_catalog.pg_class dc ON (dc.oid=dsc.classoid AND dc.relname='pg_class')  LEFT JOIN pg_catalog.pg_namespace dn ON (dc.relnamespace=dn.oid AND dn.nspname='pg_catalog')  WHERE c.relkind in ('r','p','v','f','m') and a.attnum > 0 AND NOT a.attisdropped  AND n.nspname LIKE 'public' AND c.relname LIKE 't') c WHERE true  ORDER BY nspname,c.relname,attnum",
-    ] {
-        match try_query(&view(&["root", "public"]), q).await {
-            Ok(s) => println!("OK {q}\n{s}"),
-            Err(e) => println!("ERR {q}\n  {}", e.message()),
-        }
+async fn psql_other_commands() {
+    for (command, sql, rows) in PSQL_OTHER {
+        let out = query(sql).await;
+        assert_eq!(row_count(&out), *rows, "{command}:\n{out}");
     }
+    let out = query(PSQL_OTHER[0].1).await;
+    assert!(out.contains("| dev   | root  | UTF8     | C       | C     |            | libc            |                   | 0 bytes | pg_default |"), "{out}");
+    let out = query(PSQL_OTHER[1].1).await;
+    assert!(out.contains("| root    | true     | true       | true          | true        | true        | -1           |               |          | true           | true         |"), "{out}");
+}
+
+#[tokio::test]
+async fn session_functions() {
+    check(
+        &query("SELECT current_database(), current_user, session_user, current_schema, current_schemas(true), current_schemas(false)").await,
+        r#"
++--------------------+----------------+----------------+------------------+--------------------------------+---------------------------------+
+| current_database() | current_user() | session_user() | current_schema() | current_schemas(Boolean(true)) | current_schemas(Boolean(false)) |
++--------------------+----------------+----------------+------------------+--------------------------------+---------------------------------+
+| dev                | root           | root           | public           | [pg_catalog, public]           | [public]                        |
++--------------------+----------------+----------------+------------------+--------------------------------+---------------------------------+"#,
+    );
+    check(
+        &query("SELECT version() LIKE 'PostgreSQL 13.14-Tributary-%' AS v, txid_current() AS x, current_setting('server_version_num') AS n").await,
+        r#"
++------+----+--------+
+| v    | x  | n      |
++------+----+--------+
+| true | 42 | 130014 |
++------+----+--------+"#,
+    );
+    check(
+        &query("SELECT 't'::regclass, 'public.t'::regclass::oid, 1003::regclass, 1005::regclass, 's2.w'::regclass::oid, 'pg_class'::regclass::oid > 0").await,
+        r#"
++----------+------+------------+------------+-------+----------+
+| regclass | oid  | regclass_1 | regclass_2 | oid_1 | ?column? |
++----------+------+------------+------------+-------+----------+
+| 1003     | 1003 | t          | s2.w       | 1005  | true     |
++----------+------+------------+------------+-------+----------+"#,
+    );
+    check(
+        &query("SELECT c.oid::regclass, c.oid::regclass::text AS name FROM pg_class c WHERE c.oid = 't_pkey'::regclass").await,
+        r#"
++--------+--------+
+| oid    | name   |
++--------+--------+
+| t_pkey | t_pkey |
++--------+--------+"#,
+    );
+    check(
+        &query("SELECT 'integer'::regtype::oid, 1007::regtype, 'public'::regnamespace::oid AS ns, 11::regnamespace, to_regclass('nope') AS a, to_regclass('u') AS b").await,
+        r#"
++-----+-----------+------+--------------+---+------+
+| oid | regtype   | ns   | regnamespace | a | b    |
++-----+-----------+------+--------------+---+------+
+| 23  | integer[] | 1001 | pg_catalog   |   | 1004 |
++-----+-----------+------+--------------+---+------+"#,
+    );
+    check(
+        &query("SELECT format_type(1043, 14) AS a, format_type(1700, -1) AS b, format_type(1, NULL) AS c, pg_get_userbyid(10) AS d, pg_get_userbyid(5) AS e").await,
+        r#"
++-----------------------+---------+-----+------+-----------------+
+| a                     | b       | c   | d    | e               |
++-----------------------+---------+-----+------+-----------------+
+| character varying(10) | numeric | ??? | root | unknown (OID=5) |
++-----------------------+---------+-----+------+-----------------+"#,
+    );
+    check(
+        &query("SELECT pg_table_is_visible(1003) AS a, pg_table_is_visible(1005) AS b, pg_table_is_visible('pg_class'::regclass) AS c, has_table_privilege('t', 'select') AS d, pg_size_pretty(pg_table_size('t'::regclass)) AS e").await,
+        r#"
++------+-------+------+------+---------+
+| a    | b     | c    | d    | e       |
++------+-------+------+------+---------+
+| true | false | true | true | 0 bytes |
++------+-------+------+------+---------+"#,
+    );
+    // The search path decides visibility and the current schema.
+    let v = view(&["s2", "public"]);
+    check(
+        &query_in(&v, "SELECT current_schema() AS s, 1005::regclass AS w, pg_table_is_visible(1005) AS visible").await,
+        r#"
++----+---+---------+
+| s  | w | visible |
++----+---+---------+
+| s2 | w | true    |
++----+---+---------+"#,
+    );
+    let err = try_query(&view(&["public"]), "SELECT 'w'::regclass").await.map(|_| ()).unwrap_err();
+    assert_eq!(err.message(), "relation \"w\" does not exist");
+}
+
+#[tokio::test]
+async fn information_schema_views() {
+    check(
+        &query("SELECT table_schema, table_name, table_type FROM information_schema.tables WHERE table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY 1, 2").await,
+        r#"
++--------------+------------+------------+
+| table_schema | table_name | table_type |
++--------------+------------+------------+
+| public       | t          | BASE TABLE |
+| public       | u          | BASE TABLE |
+| s2           | w          | BASE TABLE |
++--------------+------------+------------+"#,
+    );
+    check(
+        &query("SELECT table_name, column_name, ordinal_position, column_default, is_nullable, data_type, udt_name, numeric_precision, numeric_scale, datetime_precision FROM information_schema.columns WHERE table_schema IN ('public', 's2') ORDER BY table_name, ordinal_position").await,
+        r#"
++------------+-------------+------------------+----------------+-------------+--------------------------+-------------+-------------------+---------------+--------------------+
+| table_name | column_name | ordinal_position | column_default | is_nullable | data_type                | udt_name    | numeric_precision | numeric_scale | datetime_precision |
++------------+-------------+------------------+----------------+-------------+--------------------------+-------------+-------------------+---------------+--------------------+
+| t          | a           | 1                |                | NO          | integer                  | int4        | 32                | 0             |                    |
+| t          | b           | 2                | 'x'            | YES         | character varying        | varchar     |                   |               |                    |
+| t          | c           | 3                |                | NO          | ARRAY                    | _int4       |                   |               |                    |
+| t          | d           | 4                |                | YES         | timestamp with time zone | timestamptz |                   |               | 6                  |
+| t          | e           | 5                |                | YES         | numeric                  | numeric     | 10                | 2             |                    |
+| u          | x           | 1                |                | YES         | bigint                   | int8        | 64                | 0             |                    |
+| u          | y           | 2                |                | YES         | jsonb                    | jsonb       |                   |               |                    |
+| w          | k           | 1                |                | NO          | character varying        | varchar     |                   |               |                    |
+| w          | v           | 2                |                | YES         | double precision         | float8      | 53                |               |                    |
++------------+-------------+------------------+----------------+-------------+--------------------------+-------------+-------------------+---------------+--------------------+"#,
+    );
+    check(
+        &query("SELECT tc.table_schema, tc.table_name, tc.constraint_type, k.column_name, k.ordinal_position FROM information_schema.table_constraints tc JOIN information_schema.key_column_usage k ON tc.constraint_name = k.constraint_name AND tc.table_schema = k.table_schema ORDER BY 1, 2, 5").await,
+        r#"
++--------------+------------+-----------------+-------------+------------------+
+| table_schema | table_name | constraint_type | column_name | ordinal_position |
++--------------+------------+-----------------+-------------+------------------+
+| public       | t          | PRIMARY KEY     | a                | 1                |
+| s2           | w          | PRIMARY KEY     | k                | 1                |
+| s2           | w          | PRIMARY KEY     | v                | 2                |
++--------------+------------+-----------------+-------------+------------------+"#,
+    );
+    check(
+        &query("SELECT schema_name FROM information_schema.schemata ORDER BY 1").await,
+        r#"
++--------------------+
+| schema_name        |
++--------------------+
+| information_schema |
+| pg_catalog         |
+| public             |
+| rw_catalog         |
+| s2                 |
++--------------------+"#,
+    );
+    // Unqualified information_schema names need the schema on the path, as in Postgres.
+    let out = query_in(&view(&["information_schema"]), "SELECT count(*) AS n FROM tables WHERE table_name = 't'").await;
+    assert!(out.contains("| 1 |"), "{out}");
+}
+
+#[tokio::test]
+async fn catalog_tables() {
+    check(
+        &query("SELECT relname, relkind, relnatts, relhasindex, relam FROM pg_class WHERE relnamespace = 'public'::regnamespace ORDER BY 1").await,
+        r#"
++---------+---------+----------+-------------+-------+
+| relname | relkind | relnatts | relhasindex | relam |
++---------+---------+----------+-------------+-------+
+| t       | r       | 5        | true        | 0     |
+| t_pkey  | i       | 1        | false       | 403   |
+| u       | r       | 2        | false       | 0     |
++---------+---------+----------+-------------+-------+"#,
+    );
+    // The hidden row id of u is not a column.
+    check(
+        &query("SELECT attrelid::regclass, attname, atttypid::regtype, attnum, attnotnull, atthasdef, atttypmod FROM pg_attribute WHERE attrelid IN ('t'::regclass, 'u'::regclass) ORDER BY 1, attnum").await,
+        r#"
++----------+---------+--------------------------+--------+------------+-----------+-----------+
+| attrelid | attname | atttypid                 | attnum | attnotnull | atthasdef | atttypmod |
++----------+---------+--------------------------+--------+------------+-----------+-----------+
+| t        | a       | integer                  | 1      | true       | false     | -1        |
+| t        | b       | character varying        | 2      | false      | true      | -1        |
+| t        | c       | integer[]                | 3      | true       | false     | -1        |
+| t        | d       | timestamp with time zone | 4      | false      | false     | -1        |
+| t        | e       | numeric                  | 5      | false      | false     | 655366    |
+| u        | x       | bigint                   | 1      | false      | false     | -1        |
+| u        | y       | jsonb                    | 2      | false      | false     | -1        |
++----------+---------+--------------------------+--------+------------+-----------+-----------+"#,
+    );
+    check(
+        &query("SELECT conname, contype, conrelid::regclass, conkey, pg_get_constraintdef(oid) AS def FROM pg_constraint ORDER BY 1").await,
+        r#"
++---------+---------+----------+--------+--------------------+
+| conname | contype | conrelid | conkey | def                |
++---------+---------+----------+--------+--------------------+
+| t_pkey  | p       | t        | [1]    | PRIMARY KEY (a)    |
+| w_pkey  | p       | s2.w     | [1, 2] | PRIMARY KEY (k, v) |
++---------+---------+----------+--------+--------------------+"#,
+    );
+    check(
+        &query("SELECT oid, typname, typarray, typelem, typinput, typlen FROM pg_type WHERE typname IN ('int4', '_int4', 'varchar', 'jsonb') ORDER BY oid").await,
+        r#"
++------+---------+----------+---------+-----------+--------+
+| oid  | typname | typarray | typelem | typinput  | typlen |
++------+---------+----------+---------+-----------+--------+
+| 23   | int4    | 1007     | 0       | int4in    | 4      |
+| 1007 | _int4   | 0        | 23      | array_in  | -1     |
+| 1043 | varchar | 1015     | 0       | varcharin | -1     |
+| 3802 | jsonb   | 3807     | 0       | jsonbin   | -1     |
++------+---------+----------+---------+-----------+--------+"#,
+    );
+    check(
+        &query("SELECT schemaname, tablename, hasindexes FROM pg_tables WHERE schemaname <> 'pg_catalog' ORDER BY 1, 2").await,
+        r#"
++------------+-----------+------------+
+| schemaname | tablename | hasindexes |
++------------+-----------+------------+
+| public     | t         | true       |
+| public     | u         | false      |
+| s2         | w         | true       |
++------------+-----------+------------+"#,
+    );
+    check(
+        &query("SELECT indexname, indexdef FROM pg_indexes ORDER BY 1").await,
+        r#"
++-----------+--------------------------------------------------------+
+| indexname | indexdef                                               |
++-----------+--------------------------------------------------------+
+| t_pkey    | CREATE UNIQUE INDEX t_pkey ON public.t USING btree (a) |
+| w_pkey    | CREATE UNIQUE INDEX w_pkey ON s2.w USING btree (k, v)  |
++-----------+--------------------------------------------------------+"#,
+    );
+    // Other databases' objects stay out of this database's catalogs.
+    let out = query("SELECT count(*) AS n FROM pg_class WHERE relname = 'elsewhere'").await;
+    assert!(out.contains("| 0 |"), "{out}");
+}
+
+/// What the Postgres JDBC driver sends for DatabaseMetaData.getTables and getColumns.
+#[tokio::test]
+async fn jdbc_metadata() {
+    let tables = "SELECT NULL AS TABLE_CAT, n.nspname AS TABLE_SCHEM, c.relname AS TABLE_NAME,  CASE n.nspname ~ '^pg_' OR n.nspname = 'information_schema'  WHEN true THEN CASE  WHEN n.nspname = 'pg_catalog' OR n.nspname = 'information_schema' THEN CASE c.relkind   WHEN 'r' THEN 'SYSTEM TABLE'   WHEN 'v' THEN 'SYSTEM VIEW'   WHEN 'i' THEN 'SYSTEM INDEX'   ELSE NULL   END  WHEN n.nspname = 'pg_toast' THEN CASE c.relkind   WHEN 'r' THEN 'SYSTEM TOAST TABLE'   WHEN 'i' THEN 'SYSTEM TOAST INDEX'   ELSE NULL   END  ELSE CASE c.relkind   WHEN 'r' THEN 'TEMPORARY TABLE'   WHEN 'p' THEN 'TEMPORARY TABLE'   WHEN 'i' THEN 'TEMPORARY INDEX'   WHEN 'S' THEN 'TEMPORARY SEQUENCE'   WHEN 'v' THEN 'TEMPORARY VIEW'   ELSE NULL   END  END  WHEN false THEN CASE c.relkind  WHEN 'r' THEN 'TABLE'  WHEN 'p' THEN 'PARTITIONED TABLE'  WHEN 'i' THEN 'INDEX'  WHEN 'S' THEN 'SEQUENCE'  WHEN 'v' THEN 'VIEW'  WHEN 'c' THEN 'TYPE'  WHEN 'f' THEN 'FOREIGN TABLE'  WHEN 'm' THEN 'MATERIALIZED VIEW'  ELSE NULL  END  ELSE NULL  END  AS TABLE_TYPE, d.description AS REMARKS,  '' as TYPE_CAT, '' as TYPE_SCHEM, '' as TYPE_NAME, '' AS SELF_REFERENCING_COL_NAME, '' AS REF_GENERATION  FROM pg_catalog.pg_namespace n, pg_catalog.pg_class c  LEFT JOIN pg_catalog.pg_description d ON (c.oid = d.objoid AND d.objsubid = 0  and d.classoid = 'pg_class'::regclass)  WHERE c.relnamespace = n.oid  AND n.nspname LIKE 'public' AND c.relname LIKE '%' AND (false  OR ( c.relkind IN ('r','p') AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema' ) )  ORDER BY TABLE_TYPE,TABLE_SCHEM,TABLE_NAME";
+    let out = query(tables).await;
+    assert_eq!(row_count(&out), 2, "{out}");
+    assert!(out.contains("|           | public      | t          | TABLE      |"), "{out}");
+    let columns = "SELECT * FROM (SELECT n.nspname,c.relname,a.attname,a.atttypid,a.attnotnull OR (t.typtype = 'd' AND t.typnotnull) AS attnotnull,a.atttypmod,a.attlen,t.typtypmod,row_number() OVER (PARTITION BY a.attrelid ORDER BY a.attnum) AS attnum, nullif(a.attidentity, '') as attidentity,nullif(a.attgenerated, '') as attgenerated,pg_catalog.pg_get_expr(def.adbin, def.adrelid) AS adsrc,dsc.description,t.typbasetype,t.typtype  FROM pg_catalog.pg_namespace n  JOIN pg_catalog.pg_class c ON (c.relnamespace = n.oid)  JOIN pg_catalog.pg_attribute a ON (a.attrelid=c.oid)  JOIN pg_catalog.pg_type t ON (a.atttypid = t.oid)  LEFT JOIN pg_catalog.pg_attrdef def ON (a.attrelid=def.adrelid AND a.attnum = def.adnum)  LEFT JOIN pg_catalog.pg_description dsc ON (c.oid=dsc.objoid AND a.attnum = dsc.objsubid)  LEFT JOIN pg_catalog.pg_class dc ON (dc.oid=dsc.classoid AND dc.relname='pg_class')  LEFT JOIN pg_catalog.pg_namespace dn ON (dc.relnamespace=dn.oid AND dn.nspname='pg_catalog')  WHERE c.relkind in ('r','p','v','f','m') and a.attnum > 0 AND NOT a.attisdropped  AND n.nspname LIKE 'public' AND c.relname LIKE 't') c WHERE true  ORDER BY nspname,c.relname,attnum";
+    let out = query(columns).await;
+    assert_eq!(row_count(&out), 5, "{out}");
+    assert!(out.contains("| public  | t       | b       | 1043     | false      | -1        | -1     | -1        | 2      |             |              | 'x'   |"), "{out}");
+    let out = query("SELECT typinput = 'array_in'::regproc AS is_array, typtype, typname FROM pg_catalog.pg_type WHERE oid = 1007").await;
+    assert!(out.contains("| true     | b       | _int4   |"), "{out}");
 }
