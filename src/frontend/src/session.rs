@@ -139,6 +139,7 @@ impl Session {
             | "streaming_use_shared_source" | "streaming_asof_join_use_cache" | "streaming_enable_unaligned_join"
             | "batch_enable_distributed_dml" => parse_bool(value).ok_or_else(invalid)?.to_string(),
             "timezone" => {
+                let value = value.trim_matches('"');
                 if parse_time_zone(value).is_none() {
                     return Err(FrontendError::sql("22023", format!("invalid value for parameter \"TimeZone\": \"{value}\"")));
                 }

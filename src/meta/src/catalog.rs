@@ -235,6 +235,23 @@ impl CatalogManager {
         Ok(change)
     }
 
+    /// Moves every table whose owner is not in `live` to `to`. Until state is durable and shared
+    /// on object storage, a table's data lives only on its owner, so nothing moves with it.
+    pub async fn adopt_orphans(&mut self, live: &[u32], to: u32) -> MetaResult<CatalogChange> {
+        let orphans: Vec<Table> = self
+            .state
+            .tables
+            .values()
+            .filter(|t| !live.contains(&t.owner_worker_id))
+            .map(|t| Table { owner_worker_id: to, ..t.clone() })
+            .collect();
+        let change = CatalogChange { put_tables: orphans, ..Default::default() };
+        if !change.put_tables.is_empty() {
+            self.commit(&change).await?;
+        }
+        Ok(change)
+    }
+
     pub fn table_exists_by_name(&self, schema_id: u32, name: &str) -> Option<&Table> {
         self.state.table_by_name(schema_id, name)
     }

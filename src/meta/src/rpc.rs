@@ -34,6 +34,13 @@ impl MetaService for MetaServiceImpl {
         let mut state = self.ctx.state.lock().await;
         let node = state.cluster.register(worker_type, &req.host, req.parallelism).await?;
         if worker_type == WorkerType::Compute {
+            // Tables of compute nodes that are gone (e.g. a playground restarted on new ports)
+            // move to this node.
+            let live: Vec<u32> = state.cluster.live_compute_nodes().iter().map(|n| n.id).collect();
+            let adopted = state.catalog.adopt_orphans(&live, node.id).await?;
+            for t in adopted.put_tables {
+                state.notify(Operation::Update, Info::Table(t));
+            }
             // A compute node that comes back gets its tables again before it takes part in barriers.
             let owned: Vec<_> =
                 state.catalog.state().tables.values().filter(|t| t.owner_worker_id == node.id).cloned().collect();

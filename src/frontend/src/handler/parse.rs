@@ -56,11 +56,12 @@ fn is_trivia(t: &Token) -> bool {
     matches!(t, Token::Whitespace(_))
 }
 
-fn parse_one(tokens: Vec<TokenWithSpan>) -> Result<ParsedStatement> {
+fn parse_one(mut tokens: Vec<TokenWithSpan>) -> Result<ParsedStatement> {
     let words: Vec<&Token> = tokens.iter().map(|t| &t.token).filter(|t| !is_trivia(t)).collect();
     if let Some(u) = parse_utility(&words)? {
         return Ok(ParsedStatement::Utility(u));
     }
+    strip_append_only(&mut tokens);
     let dialect = PostgreSqlDialect {};
     let mut parser = Parser::new(&dialect).with_tokens_with_locations(tokens);
     let stmt = parser.parse_statement().map_err(|e| FrontendError::Syntax(syntax_message(&e.to_string())))?;
@@ -69,6 +70,22 @@ fn parse_one(tokens: Vec<TokenWithSpan>) -> Result<ParsedStatement> {
         return Err(FrontendError::Syntax(format!("syntax error at or near \"{}\"", rest.token)));
     }
     Ok(ParsedStatement::Sql(Box::new(stmt)))
+}
+
+/// RisingWave's `CREATE TABLE ... APPEND ONLY`: accepted, the table is a regular table (every
+/// append-only workload runs on it unchanged).
+fn strip_append_only(tokens: &mut Vec<TokenWithSpan>) {
+    let words: Vec<usize> = (0..tokens.len()).filter(|i| !is_trivia(&tokens[*i].token)).collect();
+    let kw = |i: usize| keyword(&tokens[words[i]].token);
+    let n = words.len();
+    if n >= 4
+        && kw(0) == Some(Keyword::CREATE)
+        && kw(1) == Some(Keyword::TABLE)
+        && matches!(&tokens[words[n - 2]].token, Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case("append"))
+        && kw(n - 1) == Some(Keyword::ONLY)
+    {
+        tokens.truncate(words[n - 2]);
+    }
 }
 
 fn syntax_message(e: &str) -> String {
@@ -207,5 +224,9 @@ mod tests {
         assert_eq!(utility("show TABLES"), UtilityStatement::Show(vec!["tables".into()]));
         assert_eq!(utility("ALTER SYSTEM SET barrier_interval_ms = 100"), UtilityStatement::AlterSystemSet { name: "barrier_interval_ms".into(), value: "100".into() });
         assert!(parse_statements("set x").is_err());
+        let ParsedStatement::Sql(s) = parse_statements("create table t1 (k int) append only").unwrap().remove(0) else {
+            panic!("not sql")
+        };
+        assert_eq!(s.to_string(), "CREATE TABLE t1 (k INT)");
     }
 }

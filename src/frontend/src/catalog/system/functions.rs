@@ -19,7 +19,7 @@ use datafusion::logical_expr::{
 };
 use tributary_common::types::TIMESTAMPTZ_ARROW_TZ;
 
-use super::pg_catalog::{SETTINGS, UTF8_ENCODING};
+use super::pg_catalog::UTF8_ENCODING;
 use super::types::{format_type, type_oid_by_name};
 use super::{
     columns, parse_qualified_name, pk_attnums, quote_ident, CatalogView, RelKind, SUPERUSER, SUPERUSER_OID,
@@ -367,30 +367,24 @@ fn static_functions() -> Vec<Arc<ScalarUDF>> {
         Func::new("pg_size_pretty", &[1], text.clone(), |a| Ok(int_arg(&a[0]).map_or(null_text(), |n| utf8(size_pretty(n)))))
             .strict()
             .udf(),
-        Func::dynamic("regtype", &[1], oid_or_name, |a| {
-            if let Some(name) = text_of_text_arg(&a[0]) {
-                let oid = type_oid_by_name(&name).ok_or_else(|| sql_error(format!("type \"{name}\" does not exist")))?;
-                return int32(oid.into());
-            }
-            let oid = int_arg(&a[0]).unwrap_or_default();
-            Ok(utf8(format_type(oid, None).unwrap_or_else(|| oid.to_string())))
-        })
-        .strict()
-        .udf(),
-        Func::dynamic("regrole", &[1], oid_or_name, |a| {
-            if let Some(name) = text_of_text_arg(&a[0]) {
+        reg_cast(
+            "regtype",
+            |name| type_oid_by_name(name).map(i64::from).ok_or_else(|| sql_error(format!("type \"{name}\" does not exist"))),
+            |oid| format_type(oid, None).unwrap_or_else(|| oid.to_string()),
+        ),
+        reg_cast(
+            "regrole",
+            |name| {
                 if name.trim_matches('"') == SUPERUSER {
-                    return int32(SUPERUSER_OID.into());
+                    Ok(SUPERUSER_OID.into())
+                } else {
+                    Err(sql_error(format!("role \"{name}\" does not exist")))
                 }
-                return Err(sql_error(format!("role \"{name}\" does not exist")));
-            }
-            let oid = int_arg(&a[0]).unwrap_or_default();
-            Ok(utf8(if oid == i64::from(SUPERUSER_OID) { SUPERUSER.to_string() } else { oid.to_string() }))
-        })
-        .strict()
-        .udf(),
+            },
+            |oid| if oid == i64::from(SUPERUSER_OID) { SUPERUSER.to_string() } else { oid.to_string() },
+        ),
         // Functions are not catalogued: a regproc stays its name.
-        Func::new("regproc", &[1], text, |a| {
+        Func::new("regproc", &[1, 2], text, |a| {
             if let Some(name) = text_of_text_arg(&a[0]) {
                 return Ok(utf8(name.strip_prefix("pg_catalog.").unwrap_or(&name)));
             }
@@ -405,9 +399,26 @@ fn static_functions() -> Vec<Arc<ScalarUDF>> {
     ]
 }
 
-/// The reg* casts: text in, oid out; oid in, name out.
-fn oid_or_name(args: &[ArrowType]) -> DfResult<ArrowType> {
-    Ok(if args.first().is_none_or(is_text) { ArrowType::Int32 } else { ArrowType::Utf8 })
+/// A reg* cast (`x::regclass`): a name in, its oid out; an oid in, its name out. With a second
+/// argument (`x::regclass::text`), the name either way. Unknown oids show as numbers, 0 as `-`.
+fn reg_cast(
+    name: &'static str,
+    resolve: impl Fn(&str) -> DfResult<i64> + Send + Sync + 'static,
+    display: impl Fn(i64) -> String + Send + Sync + 'static,
+) -> Arc<ScalarUDF> {
+    let ret = |args: &[ArrowType]| {
+        Ok(if args.len() == 1 && args.first().is_none_or(is_text) { ArrowType::Int32 } else { ArrowType::Utf8 })
+    };
+    Func::dynamic(name, &[1, 2], ret, move |a| {
+        let oid = match text_of_text_arg(&a[0]) {
+            Some(text) if a.len() == 1 => return int32(resolve(&text)?),
+            Some(text) => resolve(&text)?,
+            None => int_arg(&a[0]).ok_or_else(|| sql_error(format!("cannot cast {} to {name}", a[0].data_type())))?,
+        };
+        Ok(utf8(if oid == 0 { "-".to_string() } else { display(oid) }))
+    })
+    .strict()
+    .udf()
 }
 
 fn text_of_text_arg(v: &ScalarValue) -> Option<String> {
@@ -510,18 +521,12 @@ fn session_functions(view: Arc<CatalogView>) -> Vec<Arc<ScalarUDF>> {
         Ok(ScalarValue::Utf8(key_columns(&v, oid).map(|cols| format!("PRIMARY KEY ({})", cols.join(", ")))))
     })
     .udf();
-    let v = view.clone();
-    let regclass = Func::dynamic("regclass", &[1], oid_or_name, move |a| {
-        if let Some(name) = text_of_text_arg(&a[0]) {
-            let oid = resolve_name(&v, &name)?
-                .ok_or_else(|| sql_error(format!("relation \"{name}\" does not exist")))?;
-            return int32(oid);
-        }
-        let oid = int_arg(&a[0]).unwrap_or_default();
-        Ok(utf8(if oid == 0 { "-".to_string() } else { v.relation_display_name(oid).unwrap_or_else(|| oid.to_string()) }))
-    })
-    .strict()
-    .udf();
+    let (v, w) = (view.clone(), view.clone());
+    let regclass = reg_cast(
+        "regclass",
+        move |name| resolve_name(&v, name)?.ok_or_else(|| sql_error(format!("relation \"{name}\" does not exist"))),
+        move |oid| w.relation_display_name(oid).unwrap_or_else(|| oid.to_string()),
+    );
     let v = view.clone();
     let to_regclass = Func::new("to_regclass", &[1], ArrowType::Int32, move |a| {
         let name = text_arg(&a[0]).unwrap_or_default();
@@ -532,22 +537,19 @@ fn session_functions(view: Arc<CatalogView>) -> Vec<Arc<ScalarUDF>> {
     })
     .strict()
     .udf();
-    let v = view.clone();
-    let regnamespace = Func::dynamic("regnamespace", &[1], oid_or_name, move |a| {
-        if let Some(name) = text_of_text_arg(&a[0]) {
-            let parsed = parse_qualified_name(&name).unwrap_or_default();
+    let (v, w) = (view.clone(), view.clone());
+    let regnamespace = reg_cast(
+        "regnamespace",
+        move |name| {
+            let parsed = parse_qualified_name(name).unwrap_or_default();
             let ns = match parsed.as_slice() {
                 [n] => v.namespace_by_name(n),
                 _ => None,
             };
-            let ns = ns.ok_or_else(|| sql_error(format!("schema \"{name}\" does not exist")))?;
-            return int32(ns.oid.into());
-        }
-        let oid = int_arg(&a[0]).unwrap_or_default();
-        Ok(utf8(v.namespace_by_oid(oid).map(|n| quote_ident(&n.name)).unwrap_or_else(|| oid.to_string())))
-    })
-    .strict()
-    .udf();
+            ns.map(|n| n.oid.into()).ok_or_else(|| sql_error(format!("schema \"{name}\" does not exist")))
+        },
+        move |oid| w.namespace_by_oid(oid).map(|n| quote_ident(&n.name)).unwrap_or_else(|| oid.to_string()),
+    );
     let v = view.clone();
     let to_regnamespace = Func::new("to_regnamespace", &[1], ArrowType::Int32, move |a| {
         let name = text_arg(&a[0]).unwrap_or_default();
@@ -568,11 +570,8 @@ fn session_functions(view: Arc<CatalogView>) -> Vec<Arc<ScalarUDF>> {
     let setting = Func::new("current_setting", &[1, 2], text, move |a| {
         let Some(name) = text_arg(&a[0]) else { return Ok(null_text()) };
         let missing_ok = a.get(1).and_then(bool_arg).unwrap_or(false);
-        if name.eq_ignore_ascii_case("search_path") {
-            return Ok(utf8(v.search_path.join(", ")));
-        }
-        match SETTINGS.iter().find(|(n, _, _)| n.eq_ignore_ascii_case(&name)) {
-            Some((_, value, _)) => Ok(utf8(*value)),
+        match v.setting(&name) {
+            Some(value) => Ok(utf8(value)),
             None if missing_ok => Ok(null_text()),
             None => Err(sql_error(format!("unrecognized configuration parameter \"{name}\""))),
         }

@@ -25,6 +25,8 @@ mod types;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod live_probe;
 
 use std::sync::Arc;
 
@@ -65,18 +67,45 @@ pub struct CatalogView {
     pub user: String,
     /// The epoch the statement reads at; it doubles as the transaction id.
     pub epoch: u64,
+    /// Session settings known to differ from the defaults of pg_settings, by lower-case name.
+    pub settings: Vec<(String, String)>,
 }
 
 impl CatalogView {
     pub fn of(ctx: &PlanningContext) -> Self {
+        // The planning context carries only these of the session's settings.
+        let settings = vec![
+            ("search_path".to_string(), display_search_path(&ctx.search_path, &ctx.user)),
+            ("timezone".to_string(), ctx.time_zone.clone()),
+        ];
         CatalogView {
             catalog: ctx.catalog.clone(),
             database: ctx.database.clone(),
             search_path: ctx.search_path.clone(),
             user: ctx.user.clone(),
             epoch: ctx.epoch,
+            settings,
         }
     }
+
+    /// A setting as `current_setting` shows it: the session's, else the server default.
+    pub fn setting(&self, name: &str) -> Option<String> {
+        let lower = name.to_ascii_lowercase();
+        let lower = match lower.as_str() {
+            "time zone" | "time_zone" => "timezone".to_string(),
+            _ => lower,
+        };
+        if let Some((_, v)) = self.settings.iter().find(|(n, _)| *n == lower) {
+            return Some(v.clone());
+        }
+        pg_catalog::SETTINGS.iter().find(|(n, _, _)| n.eq_ignore_ascii_case(&lower)).map(|(_, v, _)| v.to_string())
+    }
+}
+
+/// The search path as SHOW prints it; the session only keeps it resolved, so the user's own
+/// schema shows as `"$user"` again.
+pub fn display_search_path(path: &[String], user: &str) -> String {
+    path.iter().map(|s| if s == user { "\"$user\"".to_string() } else { quote_ident(s) }).collect::<Vec<_>>().join(", ")
 }
 
 /// The system table `schema.name`, if there is one.

@@ -949,8 +949,8 @@ fn pg_user(_: &CatalogView) -> Vec<Row> {
     vec![row![SUPERUSER, SUPERUSER_OID, true, true, true, true, "********", V::Null, V::Null]]
 }
 
-/// Server-wide settings. Session variables (SET) live in the session and are read with SHOW;
-/// these are their defaults.
+/// Settings as pg_settings lists them, with their defaults (name, default, type); the session's
+/// value replaces the default where the planning context knows it (see `CatalogView::settings`).
 pub const SETTINGS: &[(&str, &str, &str)] = &[
     ("DateStyle", "ISO, MDY", "string"),
     ("IntervalStyle", "postgres", "enum"),
@@ -976,13 +976,14 @@ pub const SETTINGS: &[(&str, &str, &str)] = &[
     ("transaction_read_only", "off", "bool"),
 ];
 
-fn pg_settings(_: &CatalogView) -> Vec<Row> {
+fn pg_settings(v: &CatalogView) -> Vec<Row> {
     SETTINGS
         .iter()
-        .map(|(name, value, vartype)| {
+        .map(|(name, default, vartype)| {
+            let value = v.setting(name).unwrap_or_else(|| default.to_string());
             row![
-                *name, *value, V::Null, "Tributary", V::Null, V::Null, "user", *vartype, "default", V::Null, V::Null,
-                V::Null, *value, *value, V::Null, V::Null, false,
+                *name, value, V::Null, "Tributary", V::Null, V::Null, "user", *vartype, "default", V::Null, V::Null,
+                V::Null, *default, *default, V::Null, V::Null, false,
             ]
         })
         .collect()

@@ -27,8 +27,8 @@ use datafusion::sql::sqlparser::ast::{
     visit_expressions, visit_expressions_mut, ArrayElemTypeDef, BinaryOperator, CaseWhen, DataType as SqlType,
     Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentClause, FunctionArgumentList, FunctionArguments,
     GroupByExpr, Ident, LambdaFunction, LambdaFunctionParameter, LambdaSyntax, LimitClause, ObjectName,
-    ObjectNamePart, OneOrManyWithParens, OrderByExpr, OrderByKind, Query, Select, SelectItem, SetExpr, Statement,
-    TableFactor, Value, VisitMut, VisitorMut,
+    ObjectNamePart, OneOrManyWithParens, OrderBy, OrderByExpr, OrderByKind, Query, Select, SelectItem, SetExpr, Statement,
+    TableFactor, UnaryOperator, Value, VisitMut, VisitorMut,
 };
 use datafusion::sql::sqlparser::ast::helpers::attached_token::AttachedToken;
 use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
@@ -57,9 +57,17 @@ struct Rewriter;
 impl VisitorMut for Rewriter {
     type Break = ();
 
+    fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
+        let ordered_by = order_by_names(query);
+        for select in selects(&mut query.body) {
+            name_cast_columns(select, &ordered_by);
+        }
+        ControlFlow::Continue(())
+    }
+
     fn pre_visit_select(&mut self, select: &mut Select) -> ControlFlow<()> {
-        name_cast_columns(select);
         drop_subqueries_over_empty_table(select);
+        rewrite_constant_in_subqueries(select);
         ControlFlow::Continue(())
     }
 
@@ -224,6 +232,27 @@ fn like_operator(parts: &[String]) -> Option<(bool, bool)> {
     })
 }
 
+fn is_text_type(t: &SqlType) -> bool {
+    let t = match map_type(t) {
+        Some(CastTo::Type(mapped)) => mapped,
+        Some(CastTo::Func(_)) => return false,
+        None => t.clone(),
+    };
+    matches!(t, SqlType::Text | SqlType::Varchar(_) | SqlType::CharacterVarying(_) | SqlType::String(_))
+}
+
+/// A one-argument call of a reg* function, as casts are rewritten to: (function, argument).
+fn reg_call(e: &Expr) -> Option<(&'static str, &Expr)> {
+    let Expr::Function(f) = e else { return None };
+    let [part] = f.name.0.as_slice() else { return None };
+    let name = reg_function(&part.as_ident()?.value)?;
+    let FunctionArguments::List(list) = &f.args else { return None };
+    match list.args.as_slice() {
+        [FunctionArg::Unnamed(FunctionArgExpr::Expr(arg))] => Some((name, arg)),
+        _ => None,
+    }
+}
+
 /// The replacement of one expression (its children are already rewritten).
 fn rewrite_expr(expr: &mut Expr) -> Option<Expr> {
     match expr {
@@ -242,6 +271,11 @@ fn rewrite_expr(expr: &mut Expr) -> Option<Expr> {
         Expr::Collate { expr, collation } => {
             let name = collation.0.last()?.as_ident()?.value.to_ascii_lowercase();
             matches!(name.as_str(), "default" | "c" | "posix" | "ucs_basic").then(|| (**expr).clone())
+        }
+        Expr::Cast { expr, data_type, .. } if is_text_type(data_type) && reg_call(expr).is_some() => {
+            // `x::regclass::text` is the name, whether x is a name or an oid.
+            let (f, arg) = reg_call(expr)?;
+            Some(call(f, vec![arg.clone(), Expr::value(Value::Boolean(true))]))
         }
         Expr::Cast { kind, expr, data_type, array, format } => match map_type(data_type)? {
             CastTo::Func(f) => Some(call(f, vec![(**expr).clone()])),
@@ -265,7 +299,16 @@ fn rewrite_expr(expr: &mut Expr) -> Option<Expr> {
         },
         Expr::Identifier(ident) if ident.quote_style.is_none() => match ident.value.to_ascii_lowercase().as_str() {
             "current_schema" => Some(call("current_schema", vec![])),
-            "current_role" => Some(call("current_user", vec![])),
+            "current_role" => Some(Expr::Function(Function {
+                name: ObjectName::from(vec![Ident::new("current_role")]),
+                uses_odbc_syntax: false,
+                parameters: FunctionArguments::None,
+                args: FunctionArguments::None,
+                filter: None,
+                null_treatment: None,
+                over: None,
+                within_group: vec![],
+            })),
             _ => None,
         },
         Expr::Function(f) => {
@@ -659,16 +702,93 @@ fn unique(name: Ident, taken: &mut HashSet<String>) -> Ident {
     candidate
 }
 
+/// The SELECTs of a query body (through set operations).
+fn selects(body: &mut SetExpr) -> Vec<&mut Select> {
+    match body {
+        SetExpr::Select(s) => vec![s.as_mut()],
+        SetExpr::SetOperation { left, right, .. } => {
+            let mut v = selects(left);
+            v.extend(selects(right));
+            v
+        }
+        _ => vec![],
+    }
+}
+
+/// Last names of the columns the query's ORDER BY refers to.
+fn order_by_names(q: &Query) -> HashSet<String> {
+    let mut names = HashSet::new();
+    if let Some(OrderBy { kind: OrderByKind::Expressions(items), .. }) = &q.order_by {
+        for o in items {
+            let _ = visit_expressions(&o.expr, |e| {
+                match e {
+                    Expr::Identifier(i) => {
+                        names.insert(i.value.clone());
+                    }
+                    Expr::CompoundIdentifier(parts) => {
+                        names.extend(parts.last().map(|i| i.value.clone()));
+                    }
+                    _ => {}
+                }
+                ControlFlow::<()>::Continue(())
+            });
+        }
+    }
+    names
+}
+
 /// `SELECT c.oid::regclass` is named `oid`, as in Postgres, not after the function it becomes.
-fn name_cast_columns(select: &mut Select) {
+/// Not when ORDER BY names a column so: DataFusion would then find that name ambiguous.
+fn name_cast_columns(select: &mut Select, ordered_by: &HashSet<String>) {
     let mut taken = alias_names(select);
     for item in &mut select.projection {
         if let SelectItem::UnnamedExpr(e) = item {
             if casts_to_function(e) {
-                let alias = unique(pg_item_name(e), &mut taken);
+                let name = pg_item_name(e);
+                if ordered_by.contains(&name.value) {
+                    continue;
+                }
+                let alias = unique(name, &mut taken);
                 *item = SelectItem::ExprWithAlias { expr: e.clone(), alias };
             }
         }
+    }
+}
+
+fn has_column_reference(e: &Expr) -> bool {
+    visit_expressions(e, |x| match x {
+        Expr::Identifier(_) | Expr::CompoundIdentifier(_) => ControlFlow::Break(()),
+        _ => ControlFlow::Continue(()),
+    })
+    .is_break()
+}
+
+/// `SELECT current_database() IN (SELECT datname FROM pg_database)`: DataFusion plans IN
+/// subqueries only in filters. A constant on the left (no column) makes it an uncorrelated
+/// scalar subquery, with the NULL rules of IN.
+fn rewrite_constant_in_subqueries(select: &mut Select) {
+    for item in &mut select.projection {
+        let e = match item {
+            SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => e,
+            _ => continue,
+        };
+        let _ = visit_expressions_mut(e, |x| {
+            if let Expr::InSubquery { expr, subquery, negated } = x {
+                if !has_column_reference(expr) {
+                    let sql = format!(
+                        "(SELECT CASE WHEN bool_or(__in.c = {v}) THEN true WHEN count(*) = 0 THEN false \
+                         WHEN bool_or(__in.c IS NULL) OR ({v}) IS NULL THEN NULL ELSE false END \
+                         FROM ({subquery}) AS __in(c))",
+                        v = expr
+                    );
+                    let parsed = Parser::new(&PostgreSqlDialect {}).try_with_sql(&sql).and_then(|mut p| p.parse_expr());
+                    if let Ok(scalar) = parsed {
+                        *x = if *negated { Expr::UnaryOp { op: UnaryOperator::Not, expr: Box::new(scalar) } } else { scalar };
+                    }
+                }
+            }
+            ControlFlow::<()>::Continue(())
+        });
     }
 }
 
@@ -678,7 +798,12 @@ fn name_duplicate_columns(select: &mut Select) {
     let mut taken = alias_names(select);
     for item in &mut select.projection {
         let SelectItem::UnnamedExpr(e) = item else { continue };
-        if seen.insert(e.to_string()) {
+        // DataFusion names `current_user` and `current_user()` alike.
+        let key = match &*e {
+            Expr::Function(f) if matches!(f.args, FunctionArguments::None) => format!("{e}()"),
+            other => other.to_string(),
+        };
+        if seen.insert(key) {
             continue;
         }
         let alias = unique(pg_item_name(e), &mut taken);
@@ -733,7 +858,8 @@ mod tests {
         assert_eq!(rewrite("SELECT c.oid::pg_catalog.regclass FROM pg_class c"), "SELECT regclass(c.oid) AS oid FROM pg_class c");
         assert_eq!(rewrite("SELECT 't'::regclass::oid"), "SELECT regclass('t')::INT AS \"oid\"");
         assert_eq!(rewrite("SELECT x::pg_catalog.text, y::name, z::oid[] FROM t"), "SELECT x::TEXT, y::TEXT, z::INT[] FROM t");
-        assert_eq!(rewrite("SELECT current_schema, current_role"), "SELECT current_schema(), current_user()");
+        assert_eq!(rewrite("SELECT current_schema, current_role"), "SELECT current_schema(), current_role");
+        assert_eq!(rewrite("SELECT 't'::regclass::text, x::regtype::varchar AS n FROM t"), "SELECT regclass('t', true) AS \"text\", regtype(x, true) AS n FROM t");
         assert_eq!(
             rewrite("SELECT array(select 'toast.' || x from pg_catalog.unnest(tc.reloptions) x) FROM pg_class tc"),
             "SELECT array_transform(tc.reloptions, x -> 'toast.' || x) FROM pg_class tc"

@@ -91,12 +91,14 @@ fn snapshot() -> CatalogSnapshot {
 fn view(search_path: &[&str]) -> Arc<CatalogView> {
     let catalog = Arc::new(snapshot());
     let database = catalog.databases[&DB].clone();
+    let path: Vec<String> = search_path.iter().map(|s| s.to_string()).collect();
     Arc::new(CatalogView {
         catalog,
         database,
-        search_path: search_path.iter().map(|s| s.to_string()).collect(),
+        search_path: path.clone(),
         user: "root".into(),
         epoch: 42,
+        settings: vec![("search_path".into(), display_search_path(&path, "root")), ("timezone".into(), "Asia/Shanghai".into())],
     })
 }
 
@@ -518,10 +520,43 @@ async fn psql_describe_table() {
 | 1003 | public  | t       |
 +------+---------+---------+"#,
     );
-    for (oid, verbose) in [(T, false), (T, true), (U, false), (W, true)] {
-        for q in psql_describe(oid, verbose) {
-            println!("{}", query(&q).await);
-        }
+    let q = psql_describe(T, false);
+    let out = query(&q[0]).await;
+    assert!(out.contains("| 0         | r       | true        | false       | false          | false          | false               | false      | false          |          | 0             |"), "{out}");
+    let out = query(&q[1]).await;
+    assert!(out.contains("| b       | character varying                   | 'x'                                                                                      | false      |              |             |              |"), "{out}");
+    assert!(out.contains("| e       | numeric(10,2)"), "{out}");
+    assert_eq!(row_count(&out), 5, "{out}");
+    check(
+        &query(&q[2]).await,
+        r#"
++---------+--------------+-------------+----------------+------------+--------------------------------------------------------+---------------------------------------------+---------+---------------+-------------+----------------+---------------+
+| relname | indisprimary | indisunique | indisclustered | indisvalid | pg_get_indexdef(i.indexrelid,Int64(0),Boolean(true))   | pg_get_constraintdef(con.oid,Boolean(true)) | contype | condeferrable | condeferred | indisreplident | reltablespace |
++---------+--------------+-------------+----------------+------------+--------------------------------------------------------+---------------------------------------------+---------+---------------+-------------+----------------+---------------+
+| t_pkey  | true         | true        | false          | true       | CREATE UNIQUE INDEX t_pkey ON public.t USING btree (a) | PRIMARY KEY (a)                             | p       | false         | false       | false          | 0             |
++---------+--------------+-------------+----------------+------------+--------------------------------------------------------+---------------------------------------------+---------+---------------+-------------+----------------+---------------+"#,
+    );
+    // Policies, statistics, publications, inheritance, partitions: none.
+    for sql in &q[3..] {
+        assert_eq!(row_count(&query(sql).await), 0, "{sql}");
+    }
+    let q = psql_describe(T, true);
+    assert_eq!(row_count(&query(&q[0]).await), 1);
+    let out = query(&q[1]).await;
+    assert!(out.contains("| x          |               |"), "{out}");
+    assert!(out.contains("| e       | numeric(10,2)                       |                                                                                          | false      |              |             |              | m          |"), "{out}");
+    // The hidden row id of u is not shown; u has no primary key index.
+    let q = psql_describe(U, false);
+    let out = query(&q[1]).await;
+    assert_eq!(row_count(&out), 2, "{out}");
+    assert!(!out.contains("_row_id"), "{out}");
+    assert_eq!(row_count(&query(&q[2]).await), 0);
+    // s2.w is not on the path: found by oid all the same, with a qualified index definition.
+    let q = psql_describe(W, true);
+    let out = query(&q[2]).await;
+    assert!(out.contains("CREATE UNIQUE INDEX w_pkey ON s2.w USING btree (k, v) | PRIMARY KEY (k, v)"), "{out}");
+    for sql in &q[3..] {
+        assert_eq!(row_count(&query(sql).await), 0, "{sql}");
     }
 }
 
@@ -717,13 +752,13 @@ async fn session_functions() {
 +------+----+--------+"#,
     );
     check(
-        &query("SELECT 't'::regclass, 'public.t'::regclass::oid, 1003::regclass, 1005::regclass, 's2.w'::regclass::oid, 'pg_class'::regclass::oid > 0").await,
+        &query("SELECT 't'::regclass, 'public.t'::regclass::oid, 1003::regclass, 1005::regclass, 's2.w'::regclass::oid, 'pg_class'::regclass::oid > 0 AS c").await,
         r#"
-+----------+------+------------+------------+-------+----------+
-| regclass | oid  | regclass_1 | regclass_2 | oid_1 | ?column? |
-+----------+------+------------+------------+-------+----------+
-| 1003     | 1003 | t          | s2.w       | 1005  | true     |
-+----------+------+------------+------------+-------+----------+"#,
++----------+------+------------+------------+-------+------+
+| regclass | oid  | regclass_1 | regclass_2 | oid_1 | c    |
++----------+------+------------+------------+-------+------+
+| 1003     | 1003 | t          | s2.w       | 1005  | true |
++----------+------+------------+------------+-------+------+"#,
     );
     check(
         &query("SELECT c.oid::regclass, c.oid::regclass::text AS name FROM pg_class c WHERE c.oid = 't_pkey'::regclass").await,
@@ -772,6 +807,36 @@ async fn session_functions() {
 | s2 | w | true    |
 +----+---+---------+"#,
     );
+    check(
+        &query("SELECT 't'::regclass::text, 's2.w'::regclass::text AS w, 'int4'::regtype::text AS i, 'varchar'::regtype::oid::int::text AS v, 1003::regclass::varchar AS n").await,
+        r#"
++------+------+---------+------+---+
+| text | w    | i       | v    | n |
++------+------+---------+------+---+
+| t    | s2.w | integer | 1043 | t |
++------+------+---------+------+---+"#,
+    );
+    // As e2e_test/pgwire/system_functions.slt asks.
+    check(
+        &query("SELECT current_user, session_user, user, current_role, current_schema(), current_schema, current_database() = current_catalog AS same, current_database() IN (SELECT datname FROM pg_catalog.pg_database) AS listed").await,
+        r#"
++----------------+----------------+--------+----------------+------------------+----------------+------+--------+
+| current_user() | session_user() | user() | current_role() | current_schema() | current_schema | same | listed |
++----------------+----------------+--------+----------------+------------------+----------------+------+--------+
+| root           | root           | root   | root           | public           | public         | true | true   |
++----------------+----------------+--------+----------------+------------------+----------------+------+--------+"#,
+    );
+    check(
+        &query("SELECT current_setting('search_path') AS p, current_setting('TimeZone') AS z, current_setting('nope', true) AS n, current_setting('server_encoding') AS e").await,
+        r#"
++-----------------+---------------+---+------+
+| p               | z             | n | e    |
++-----------------+---------------+---+------+
+| "$user", public | Asia/Shanghai |   | UTF8 |
++-----------------+---------------+---+------+"#,
+    );
+    let err = try_query(&view(&["public"]), "SELECT current_setting('nope')").await.map(|_| ()).unwrap_err();
+    assert_eq!(err.message(), "unrecognized configuration parameter \"nope\"");
     let err = try_query(&view(&["public"]), "SELECT 'w'::regclass").await.map(|_| ()).unwrap_err();
     assert_eq!(err.message(), "relation \"w\" does not exist");
 }
@@ -812,9 +877,9 @@ async fn information_schema_views() {
 +--------------+------------+-----------------+-------------+------------------+
 | table_schema | table_name | constraint_type | column_name | ordinal_position |
 +--------------+------------+-----------------+-------------+------------------+
-| public       | t          | PRIMARY KEY     | a                | 1                |
-| s2           | w          | PRIMARY KEY     | k                | 1                |
-| s2           | w          | PRIMARY KEY     | v                | 2                |
+| public       | t          | PRIMARY KEY     | a           | 1                |
+| s2           | w          | PRIMARY KEY     | k           | 1                |
+| s2           | w          | PRIMARY KEY     | v           | 2                |
 +--------------+------------+-----------------+-------------+------------------+"#,
     );
     check(
