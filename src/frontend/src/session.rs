@@ -79,6 +79,9 @@ pub struct Session {
     vars: BTreeMap<String, String>,
     /// Reads must be at this epoch or later (the session's own flushed writes).
     pub min_epoch: u64,
+    /// The session wrote since its last flush: its next read flushes first, so a session always
+    /// reads its own writes without every write waiting for its commit.
+    pub unflushed_writes: bool,
 }
 
 impl Session {
@@ -88,7 +91,7 @@ impl Session {
             .filter(|(n, _)| *n != "rw_implicit_flush")
             .map(|(n, v)| (n.to_string(), v.to_string()))
             .collect();
-        Session { database, user, vars, min_epoch: 0 }
+        Session { database, user, vars, min_epoch: 0, unflushed_writes: false }
     }
 
     pub fn get(&self, name: &str) -> Result<String> {
@@ -109,6 +112,10 @@ impl Session {
         let value = self.validate(&name, value)?;
         if !self.vars.contains_key(&name) {
             return Err(FrontendError::sql("42704", format!("unrecognized configuration parameter \"{name}\"")));
+        }
+        // RisingWave: forcing two-phase aggregation enables it.
+        if name == "rw_force_two_phase_agg" && value == "true" {
+            self.vars.insert("enable_two_phase_agg".into(), "true".into());
         }
         self.vars.insert(name, value);
         Ok(())

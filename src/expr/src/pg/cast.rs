@@ -48,7 +48,8 @@ pub(crate) fn needs_pg_cast(from: &DataType, to: &DataType) -> bool {
                 || matches!(from, DataType::Null | DataType::LargeUtf8 | DataType::Date32))
         }
         DataType::Int16 | DataType::Int32 | DataType::Int64 => text_in || is_float(from) || is_decimal(from),
-        DataType::Float32 | DataType::Float64 | DataType::Boolean | DataType::Binary => text_in,
+        DataType::Float32 => text_in || matches!(from, DataType::Float64),
+        DataType::Float64 | DataType::Boolean | DataType::Binary => text_in,
         DataType::Decimal128(..) => text_in || is_float(from),
         DataType::Date32 => text_in || is_timestamptz(from),
         DataType::Time64(_) => text_in || is_timestamptz(from),
@@ -99,6 +100,24 @@ pub(crate) fn cast_array(arr: &ArrayRef, to: &DataType, zone: &Zone) -> Result<A
     }
     if is_list(from) && is_list(to) {
         return cast_list(arr, to, zone);
+    }
+    if matches!(from, DataType::Float64) && matches!(to, DataType::Float32) {
+        // Postgres' float8 -> float4 rejects finite values out of real's range.
+        let out = cast_with_options(arr, to, &strict_options())?;
+        let (a, b) = (arr.as_primitive::<arrow::datatypes::Float64Type>(), out.as_primitive::<arrow::datatypes::Float32Type>());
+        for i in 0..a.len() {
+            if a.is_null(i) {
+                continue;
+            }
+            let (x, y) = (a.value(i), b.value(i));
+            if x.is_finite() && y.is_infinite() {
+                return Err(exec("value out of range: overflow"));
+            }
+            if x != 0.0 && y == 0.0 {
+                return Err(exec("value out of range: underflow"));
+            }
+        }
+        return Ok(out);
     }
     if is_string(to) {
         let printer = Printer::new(*zone, Style::Cast);

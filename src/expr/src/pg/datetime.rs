@@ -1795,8 +1795,55 @@ pub(crate) fn timestamp_diff() -> ScalarUDF {
         })
 }
 
+/// `interval * number` and `interval / number` (Postgres' interval_mul): fractional months spill
+/// into days (30 per month) and fractional days into time; the time is rounded to microseconds.
+pub(crate) fn interval_mul(v: &IntervalMonthDayNano, factor: f64) -> Result<IntervalMonthDayNano> {
+    let range = || exec("interval out of range");
+    if !factor.is_finite() {
+        return Err(range());
+    }
+    let months_f = v.months as f64 * factor;
+    let months = months_f.trunc();
+    let days_f = v.days as f64 * factor + (months_f - months) * 30.0;
+    let days = days_f.trunc();
+    let micros = (v.nanoseconds as f64 / 1000.0) * factor + (days_f - days) * MICROS_PER_DAY as f64;
+    let micros = micros.round();
+    if months.abs() > i32::MAX as f64 || days.abs() > i32::MAX as f64 || micros.abs() > (i64::MAX / 1000) as f64 {
+        return Err(range());
+    }
+    Ok(IntervalMonthDayNano {
+        months: months as i32,
+        days: days as i32,
+        nanoseconds: micros as i64 * 1000,
+    })
+}
+
+/// `pg_interval_mul(interval, factor)` / `pg_interval_div(interval, divisor)`.
+pub(crate) fn interval_arith(divide: bool) -> ScalarUDF {
+    let name = if divide { "pg_interval_div" } else { "pg_interval_mul" };
+    func(name)
+        .args(vec![INTERVAL, DataType::Float64])
+        .returns_type(INTERVAL)
+        .strict(move |a, _| {
+            let (ScalarValue::IntervalMonthDayNano(Some(v)), ScalarValue::Float64(Some(f))) = (&a[0], &a[1]) else {
+                return Ok(ScalarValue::Null);
+            };
+            let factor = if divide {
+                if *f == 0.0 {
+                    return Err(exec("division by zero"));
+                }
+                1.0 / f
+            } else {
+                *f
+            };
+            Ok(ScalarValue::IntervalMonthDayNano(Some(interval_mul(v, factor)?)))
+        })
+}
+
 pub(crate) fn functions() -> Vec<ScalarUDF> {
     let mut v = vec![
+        interval_arith(false),
+        interval_arith(true),
         date_fn(),
         extract(),
         date_part(),

@@ -9,6 +9,10 @@ use datafusion::sql::sqlparser::ast::BinaryOperator;
 
 use super::types::*;
 
+fn cast(e: Expr, t: DataType) -> Expr {
+    Expr::Cast(datafusion::logical_expr::Cast::new(Box::new(e), t))
+}
+
 #[derive(Debug, Default)]
 pub struct PgExprPlanner;
 
@@ -39,6 +43,37 @@ impl ExprPlanner for PgExprPlanner {
                 if matches!(lt, DataType::Timestamp(..)) && matches!(rt, DataType::Timestamp(..)) {
                     return Ok(PlannerResult::Planned(
                         super::datetime::timestamp_diff().call(vec![left, right]),
+                    ));
+                }
+                // date - interval is a timestamp.
+                if matches!(lt, DataType::Date32) && matches!(rt, DataType::Interval(_)) {
+                    return Ok(PlannerResult::Original(RawBinaryExpr { op, left: cast(left, TIMESTAMP), right }));
+                }
+            }
+            BinaryOperator::Plus => {
+                let lt = left.get_type(schema)?;
+                let rt = right.get_type(schema)?;
+                // date + interval is a timestamp.
+                if matches!(lt, DataType::Date32) && matches!(rt, DataType::Interval(_)) {
+                    return Ok(PlannerResult::Original(RawBinaryExpr { op, left: cast(left, TIMESTAMP), right }));
+                }
+                if matches!(lt, DataType::Interval(_)) && matches!(rt, DataType::Date32) {
+                    return Ok(PlannerResult::Original(RawBinaryExpr { op, left, right: cast(right, TIMESTAMP) }));
+                }
+            }
+            BinaryOperator::Multiply | BinaryOperator::Divide => {
+                let lt = left.get_type(schema)?;
+                let rt = right.get_type(schema)?;
+                let num = |t: &DataType| is_numeric(t) && !matches!(t, DataType::Interval(_));
+                let divide = matches!(op, BinaryOperator::Divide);
+                if matches!(lt, DataType::Interval(_)) && num(&rt) {
+                    return Ok(PlannerResult::Planned(
+                        super::datetime::interval_arith(divide).call(vec![left, cast(right, DataType::Float64)]),
+                    ));
+                }
+                if !divide && num(&lt) && matches!(rt, DataType::Interval(_)) {
+                    return Ok(PlannerResult::Planned(
+                        super::datetime::interval_arith(false).call(vec![right, cast(left, DataType::Float64)]),
                     ));
                 }
             }

@@ -419,6 +419,8 @@ async fn finish(
 ) -> Result<StatementResult> {
     if session.implicit_flush() {
         env.flush(session).await?;
+    } else if count > 0 {
+        session.unflushed_writes = true;
     }
     let tag = if verb == "INSERT" { "INSERT 0".to_string() } else { verb.to_string() };
     match returning {

@@ -78,6 +78,7 @@ impl FrontendEnv {
     pub async fn flush(&self, session: &mut Session) -> Result<()> {
         let resp = self.observer.client.clone().flush(tributary_proto::meta::FlushRequest {}).await?.into_inner();
         session.min_epoch = session.min_epoch.max(resp.committed_epoch);
+        session.unflushed_writes = false;
         Ok(())
     }
 }
@@ -102,6 +103,13 @@ async fn execute_sql(
     params: Option<&ParamValues>,
 ) -> Result<StatementResult> {
     crate::planner::rewrite::rewrite(&mut stmt)?;
+    let reads = matches!(
+        stmt,
+        Statement::Query(_) | Statement::Explain { .. } | Statement::Insert(_) | Statement::Update(_) | Statement::Delete(_)
+    );
+    if reads && session.unflushed_writes {
+        env.flush(session).await?;
+    }
     match stmt {
         Statement::Query(_) | Statement::Explain { .. } => query::handle_query(env, session, stmt, params).await,
         Statement::Insert(insert) => dml::handle_insert(env, session, insert, params).await,

@@ -25,8 +25,6 @@ mod types;
 
 #[cfg(test)]
 mod tests;
-#[cfg(test)]
-mod live_probe;
 
 use std::sync::Arc;
 

@@ -804,6 +804,8 @@ fn name_duplicate_columns(select: &mut Select) {
             other => other.to_string(),
         };
         if seen.insert(key) {
+            // DataFusion drops an alias equal to the column's own name: keep names distinct.
+            taken.insert(pg_item_name(e).value);
             continue;
         }
         let alias = unique(pg_item_name(e), &mut taken);

@@ -991,3 +991,37 @@ async fn jdbc_metadata() {
     let out = query("SELECT typinput = 'array_in'::regproc AS is_array, typtype, typname FROM pg_catalog.pg_type WHERE oid = 1007").await;
     assert!(out.contains("| true     | b       | _int4   |"), "{out}");
 }
+
+#[tokio::test]
+async fn plain_sql_forms() {
+    // IN (subquery) with a constant on the left, in the select list, keeps IN's NULL rules.
+    check(
+        &query("SELECT 'dev' IN (SELECT datname FROM pg_database) AS a, 'x' IN (SELECT datname FROM pg_database) AS b, 'x' NOT IN (SELECT datname FROM pg_database) AS c, 'x' IN (SELECT NULL::varchar) AS d, NULL::varchar IN (SELECT datname FROM pg_database WHERE false) AS e").await,
+        r#"
++------+-------+------+---+-------+
+| a    | b     | c    | d | e     |
++------+-------+------+---+-------+
+| true | false | true |   | false |
++------+-------+------+---+-------+"#,
+    );
+    // Equal output names, as Postgres allows.
+    check(
+        &query("SELECT NULL, NULL, x, x FROM (VALUES (1)) AS v(x)").await,
+        r#"
++------+----------+---+-----+
+| NULL | ?column? | x | x_1 |
++------+----------+---+-----+
+|      |          | 1 | 1   |
++------+----------+---+-----+"#,
+    );
+    check(
+        &query("SELECT array(SELECT relname FROM pg_class WHERE relnamespace = 'public'::regnamespace ORDER BY 1) AS names, x FROM pg_catalog.generate_series(1, 2) AS g(x)").await,
+        r#"
++----------------+---+
+| names          | x |
++----------------+---+
+| [t, t_pkey, u] | 1 |
+| [t, t_pkey, u] | 2 |
++----------------+---+"#,
+    );
+}
