@@ -232,10 +232,10 @@ fn postgres_wording(out: &str) -> Option<String> {
         let name = rest.split('\'').next().unwrap_or(rest);
         return Some(format!("function {name} does not exist"));
     }
-    if out.starts_with("LIMIT must be >= 0") {
+    if out.starts_with("LIMIT must be >=") {
         return Some("LIMIT must not be negative".into());
     }
-    if out.starts_with("OFFSET must be >= 0") {
+    if out.starts_with("OFFSET must be >=") {
         return Some("OFFSET must not be negative".into());
     }
     if let Some(rest) = out.strip_prefix("Order by column out of bounds, specified: ") {

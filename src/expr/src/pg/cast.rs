@@ -61,6 +61,31 @@ pub(crate) fn needs_pg_cast(from: &DataType, to: &DataType) -> bool {
     }
 }
 
+/// `int4(x)`, `float8(x)`...: the cast to a type called as a function.
+fn cast_function(name: &'static str, to: DataType) -> ScalarUDF {
+    let ret = to.clone();
+    func(name)
+        .stable()
+        .coerce(move |t| {
+            if t.len() != 1 {
+                return Err(super::err::arg_count(name, t));
+            }
+            Ok(t.to_vec())
+        })
+        .returns_type(ret)
+        .batch(move |args, ctx| cast_array(&args[0], &to, &ctx.time_zone()?))
+}
+
+pub(crate) fn cast_functions() -> Vec<ScalarUDF> {
+    vec![
+        cast_function("int2", DataType::Int16),
+        cast_function("int4", DataType::Int32),
+        cast_function("int8", DataType::Int64),
+        cast_function("float4", DataType::Float32),
+        cast_function("float8", DataType::Float64),
+    ]
+}
+
 /// `pg_cast(value, NULL::target)`: casts `value` to the type of the second argument.
 pub(crate) fn pg_cast_udf() -> ScalarUDF {
     func("pg_cast")

@@ -34,6 +34,7 @@ pub use planner::PgExprPlanner;
 /// Every scalar function of this module (later ones with a DataFusion name replace DataFusion's).
 pub fn scalar_functions() -> Vec<ScalarUDF> {
     let mut v = vec![cast::pg_cast_udf()];
+    v.extend(cast::cast_functions());
     v.extend(string::functions());
     v.extend(math::functions());
     v.extend(datetime::functions());

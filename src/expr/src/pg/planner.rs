@@ -89,6 +89,11 @@ impl ExprPlanner for PgExprPlanner {
         Ok(PlannerResult::Original(RawBinaryExpr { op, left, right }))
     }
 
+    /// `SUBSTRING(x FROM a FOR b)` and `substr(x, a, b)` (parsed alike): text or bytea.
+    fn plan_substring(&self, args: Vec<Expr>) -> Result<PlannerResult<Vec<Expr>>> {
+        Ok(PlannerResult::Planned(super::string::substr().call(args)))
+    }
+
     fn plan_extract(&self, args: Vec<Expr>) -> Result<PlannerResult<Vec<Expr>>> {
         Ok(PlannerResult::Planned(super::datetime::extract().call(args)))
     }

@@ -420,3 +420,25 @@ async fn aggregates() {
     ])
     .await;
 }
+
+#[tokio::test]
+async fn e2e_triage_fixes() {
+    check(&[
+        ("select array_remove([1, 2, 1, 3], 1), array_replace([1, 2, 1], 1, 9)", "{2,3} {9,2,9}"),
+        ("select array_remove([1, NULL, 2], NULL), array_remove([1, 1], 1)", "{1,2} {}"),
+        ("select 'a' || 1 || true", "a1true"),
+        ("select interval '1 hour' * 3, interval '1 day' / 2, 2 * interval '1 month'", "03:00:00 12:00:00 2 mons"),
+        ("select interval '1 month' * 1.5", "1 mon 15 days"),
+        ("select date '2024-01-31' + interval '1 month', date '2024-03-31' - interval '1 month'", "2024-02-29 00:00:00 2024-02-29 00:00:00"),
+        ("select substr('\\x0102030405'::bytea, 2, 3), substr('hello', 2), substr('hello', 0, 3)", "\\x020304 ello he"),
+        ("select substring('hello' from 2 for 2), to_char(TIMESTAMP '2024-03-05 14:07:09', 'YYYY-MM-DD HH24:MI:SS')", "el 2024-03-05 14:07:09"),
+        ("select int4('12'), int8(' 7 '), float8('1.5'), int2(3.6)", "12 7 1.5 4"),
+    ])
+    .await;
+    check_err(&[
+        ("select 1e300::double precision::real", "out of range"),
+        ("select interval '1 day' / 0", "division by zero"),
+        ("select substr('abc', 1, -1)", "negative substring length"),
+    ])
+    .await;
+}

@@ -564,8 +564,62 @@ fn regexp_split_to_array() -> ScalarUDF {
         })
 }
 
+/// The 0-based range `[from, to)` of `substr(x, start, len)` in a value of `n` units.
+fn substr_range(n: usize, start: i64, len: Option<i64>) -> Result<(usize, usize)> {
+    let end = match len {
+        Some(l) if l < 0 => return Err(exec("negative substring length not allowed")),
+        Some(l) => start.saturating_add(l),
+        None => i64::MAX,
+    };
+    let from = (start.max(1) - 1).min(n as i64) as usize;
+    let to = (end.max(1) - 1).min(n as i64) as usize;
+    Ok((from, to.max(from)))
+}
+
+/// `substr(text|bytea, start [, count])` (also `SUBSTRING(x FROM a FOR b)`): characters of text,
+/// bytes of bytea.
+pub(crate) fn substr() -> ScalarUDF {
+    func("substr")
+        .alias("substring")
+        .coerce(|t| {
+            if !(t.len() == 2 || t.len() == 3) {
+                return Err(no_function("substr", t));
+            }
+            let first = match &t[0] {
+                DataType::Binary | DataType::LargeBinary | DataType::BinaryView => DataType::Binary,
+                x if is_string(x) || matches!(x, DataType::Null) => DataType::Utf8,
+                _ => return Err(no_function("substr", t)),
+            };
+            let mut out = vec![first];
+            out.extend(std::iter::repeat_n(DataType::Int64, t.len() - 1));
+            Ok(out)
+        })
+        .strict(|a, _| {
+            let start = match &a[1] {
+                ScalarValue::Int64(Some(v)) => *v,
+                _ => return Ok(ScalarValue::Null),
+            };
+            let len = match a.get(2) {
+                Some(ScalarValue::Int64(Some(v))) => Some(*v),
+                Some(_) => return Ok(ScalarValue::Null),
+                None => None,
+            };
+            if let Some(b) = bytes_arg(&a[0]) {
+                let (from, to) = substr_range(b.len(), start, len)?;
+                return Ok(ScalarValue::Binary(Some(b[from..to].to_vec())));
+            }
+            let Some(s) = str_arg(&a[0]) else {
+                return Ok(ScalarValue::Null);
+            };
+            let n = s.chars().count();
+            let (from, to) = substr_range(n, start, len)?;
+            Ok(ScalarValue::Utf8(Some(s.chars().skip(from).take(to - from).collect())))
+        })
+}
+
 pub(crate) fn functions() -> Vec<ScalarUDF> {
     vec![
+        substr(),
         similar_to(),
         regexp_split_to_array(),
         concat(),

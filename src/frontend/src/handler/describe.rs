@@ -111,6 +111,7 @@ async fn describe_sql(env: &FrontendEnv, session: &Session, stmt: Box<Statement>
                 let ctx = env.planning_context(session, false)?;
                 let state = ctx.session_state();
                 let plan = state.statement_to_plan(DfStatement::Statement(Box::new(Statement::Query(q)))).await?;
+    let plan = tributary_expr::pg::rewrite_plan(plan)?;
                 let mut schema = plan.schema().as_arrow().clone();
                 if let Some(names) = names.filter(|n| n.len() == schema.fields().len()) {
                     let fields: Vec<_> = schema

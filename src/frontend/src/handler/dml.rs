@@ -272,6 +272,7 @@ async fn select_rows(
     let sql = select_sql(name, alias, items, selection);
     let state = ctx.session_state();
     let plan = state.create_logical_plan(&sql).await?;
+    let plan = tributary_expr::pg::rewrite_plan(plan)?;
     let plan = match params {
         Some(p) => plan.with_param_values(p.clone())?,
         None => plan,

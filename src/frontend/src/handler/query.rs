@@ -28,6 +28,7 @@ pub async fn handle_query(
     let ctx = env.planning_context(session, false)?;
     let state = ctx.session_state();
     let plan = state.statement_to_plan(DfStatement::Statement(Box::new(stmt))).await?;
+    let plan = tributary_expr::pg::rewrite_plan(plan)?;
     let plan = match params {
         Some(p) => plan.with_param_values(p.clone())?,
         None => plan,

@@ -804,8 +804,10 @@ fn name_duplicate_columns(select: &mut Select) {
             other => other.to_string(),
         };
         if seen.insert(key) {
-            // DataFusion drops an alias equal to the column's own name: keep names distinct.
-            taken.insert(pg_item_name(e).value);
+            // DataFusion drops an alias equal to a column's own name: keep names distinct.
+            if matches!(e, Expr::Identifier(_) | Expr::CompoundIdentifier(_)) {
+                taken.insert(pg_item_name(e).value);
+            }
             continue;
         }
         let alias = unique(pg_item_name(e), &mut taken);
