@@ -30,7 +30,30 @@ pub fn session_config() -> SessionConfig {
 
 /// Adds every function, operator and type of this crate to a session being built.
 pub fn install(builder: SessionStateBuilder) -> SessionStateBuilder {
-    jsonb::install(pg::install(builder)).with_type_planner(std::sync::Arc::new(types::PgTypePlanner))
+    let builder = jsonb::install(pg::install(builder)).with_type_planner(std::sync::Arc::new(types::PgTypePlanner));
+    drop_shadowed(builder)
+}
+
+/// Drops the functions that a later one replaces by name or alias. Otherwise a replaced
+/// DataFusion function stays reachable under one of its aliases (`to_char` as `date_format`) and
+/// `SessionStateBuilder::new_from_existing`, which registers the state's functions again in
+/// hash order, may put it back under the replaced name.
+fn drop_shadowed(mut builder: SessionStateBuilder) -> SessionStateBuilder {
+    if let Some(fns) = builder.scalar_functions().as_mut() {
+        let mut claimed = std::collections::HashSet::new();
+        let mut keep = Vec::with_capacity(fns.len());
+        for f in fns.drain(..).rev() {
+            let names: Vec<String> = std::iter::once(f.name().to_string()).chain(f.aliases().iter().cloned()).collect();
+            if names.iter().any(|n| claimed.contains(n)) {
+                continue;
+            }
+            claimed.extend(names);
+            keep.push(f);
+        }
+        keep.reverse();
+        *fns = keep;
+    }
+    builder
 }
 
 /// A session with [`session_config`] and everything [`install`]ed; for tests and tools.

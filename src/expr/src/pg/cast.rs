@@ -35,6 +35,10 @@ pub(crate) fn needs_pg_cast(from: &DataType, to: &DataType) -> bool {
         return false;
     }
     let text_in = is_string(from);
+    if matches!(from, DataType::Date32) && (is_numeric(to) || matches!(to, DataType::Boolean)) {
+        // Postgres has no such casts; Arrow would give the raw representation.
+        return true;
+    }
     match to {
         _ if is_list(from) && is_list(to) => {
             let (Some(a), Some(b)) = (list_elem(from), list_elem(to)) else {
@@ -125,6 +129,9 @@ pub(crate) fn cast_array(arr: &ArrayRef, to: &DataType, zone: &Zone) -> Result<A
     }
     if is_list(from) && is_list(to) {
         return cast_list(arr, to, zone);
+    }
+    if matches!(from, DataType::Date32) && (is_numeric(to) || matches!(to, DataType::Boolean)) {
+        return Err(cannot_cast(from, to));
     }
     if matches!(from, DataType::Float64) && matches!(to, DataType::Float32) {
         // Postgres' float8 -> float4 rejects finite values out of real's range.

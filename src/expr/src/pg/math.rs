@@ -571,8 +571,23 @@ fn sqrt_fn() -> ScalarUDF {
         })
 }
 
+/// `ln` / `log10` on double precision, with Postgres' errors for zero and negative arguments.
+fn log_fn(name: &'static str, f: fn(f64) -> f64) -> ScalarUDF {
+    func(name)
+        .coerce(coerce_f64(name, 1))
+        .returns_type(DataType::Float64)
+        .strict(move |a, _| match &a[0] {
+            ScalarValue::Float64(Some(x)) if *x == 0.0 => Err(exec("cannot take logarithm of zero")),
+            ScalarValue::Float64(Some(x)) if *x < 0.0 => Err(exec("cannot take logarithm of a negative number")),
+            ScalarValue::Float64(Some(x)) => Ok(ScalarValue::Float64(Some(f(*x)))),
+            _ => Ok(ScalarValue::Null),
+        })
+}
+
 pub(crate) fn functions() -> Vec<ScalarUDF> {
     vec![
+        log_fn("ln", f64::ln),
+        log_fn("log10", f64::log10),
         sqrt_fn(),
         unary_f64("cbrt", f64::cbrt),
         mod_fn(),

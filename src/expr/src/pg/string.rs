@@ -617,8 +617,148 @@ pub(crate) fn substr() -> ScalarUDF {
         })
 }
 
+const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// Postgres' base64 output: padded, a newline after every 76 characters.
+fn base64_encode(b: &[u8]) -> String {
+    let mut out = String::with_capacity(b.len() * 4 / 3 + 4);
+    let mut line = 0;
+    for chunk in b.chunks(3) {
+        if line == 76 {
+            out.push('\n');
+            line = 0;
+        }
+        let n = (chunk[0] as u32) << 16 | (*chunk.get(1).unwrap_or(&0) as u32) << 8 | *chunk.get(2).unwrap_or(&0) as u32;
+        for k in 0..4 {
+            if k <= chunk.len() {
+                out.push(B64[((n >> (18 - 6 * k)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+        line += 4;
+    }
+    out
+}
+
+fn base64_decode(s: &str) -> Result<Vec<u8>> {
+    let mut out = vec![];
+    let (mut acc, mut bits, mut pad) = (0u32, 0u32, 0);
+    for c in s.bytes() {
+        if c.is_ascii_whitespace() {
+            continue;
+        }
+        if c == b'=' {
+            pad += 1;
+            continue;
+        }
+        if pad > 0 {
+            return Err(exec("invalid base64 end sequence"));
+        }
+        let v = B64
+            .iter()
+            .position(|&x| x == c)
+            .ok_or_else(|| exec(format!("invalid symbol \"{}\" found while decoding base64 sequence", c as char)))?;
+        acc = (acc << 6) | v as u32;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    Ok(out)
+}
+
+fn escape_encode(b: &[u8]) -> String {
+    let mut out = String::new();
+    for &c in b {
+        if c == b'\\' {
+            out.push_str("\\\\");
+        } else if c == 0 || c >= 0x80 {
+            out.push_str(&format!("\\{c:03o}"));
+        } else {
+            out.push(c as char);
+        }
+    }
+    out
+}
+
+fn unknown_encoding(f: &str) -> datafusion::common::DataFusionError {
+    exec(format!("unrecognized encoding: \"{f}\""))
+}
+
+/// `encode(bytea, 'hex'|'base64'|'escape')` and `decode(text, format)` as in Postgres.
+fn encode_decode(decode: bool) -> ScalarUDF {
+    let name = if decode { "decode" } else { "encode" };
+    func(name)
+        .args(vec![if decode { DataType::Utf8 } else { DataType::Binary }, DataType::Utf8])
+        .returns_type(if decode { DataType::Binary } else { DataType::Utf8 })
+        .strict(move |a, _| {
+            let Some(fmt) = str_arg(&a[1]) else {
+                return Ok(ScalarValue::Null);
+            };
+            let fmt = fmt.to_ascii_lowercase();
+            if !decode {
+                let Some(b) = bytes_arg(&a[0]) else {
+                    return Ok(ScalarValue::Null);
+                };
+                let s = match fmt.as_str() {
+                    "hex" => b.iter().map(|c| format!("{c:02x}")).collect(),
+                    "base64" => base64_encode(b),
+                    "escape" => escape_encode(b),
+                    _ => return Err(unknown_encoding(&fmt)),
+                };
+                return Ok(ScalarValue::Utf8(Some(s)));
+            }
+            let Some(s) = str_arg(&a[0]) else {
+                return Ok(ScalarValue::Null);
+            };
+            let b = match fmt.as_str() {
+                "hex" => {
+                    let digits: Vec<u8> = s.bytes().filter(|c| !c.is_ascii_whitespace()).collect();
+                    if digits.len() % 2 != 0 {
+                        return Err(exec("invalid hexadecimal data: odd number of digits"));
+                    }
+                    digits
+                        .chunks(2)
+                        .map(|p| {
+                            u8::from_str_radix(std::str::from_utf8(p).unwrap_or("zz"), 16)
+                                .map_err(|_| exec("invalid hexadecimal digit"))
+                        })
+                        .collect::<Result<Vec<u8>>>()?
+                }
+                "base64" => base64_decode(s)?,
+                "escape" => {
+                    let b = s.as_bytes();
+                    let (mut out, mut i) = (vec![], 0);
+                    while i < b.len() {
+                        if b[i] != b'\\' {
+                            out.push(b[i]);
+                            i += 1;
+                        } else if b.get(i + 1) == Some(&b'\\') {
+                            out.push(b'\\');
+                            i += 2;
+                        } else if i + 3 < b.len() && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'3').contains(&b[i + 1]) && (b'0'..=b'7').contains(c)) {
+                            let d = |k: usize| (b[i + k] - b'0') as u32;
+                            out.push((d(1) << 6 | d(2) << 3 | d(3)) as u8);
+                            i += 4;
+                        } else {
+                            return Err(exec("invalid input syntax for type bytea"));
+                        }
+                    }
+                    out
+                }
+                _ => return Err(unknown_encoding(&fmt)),
+            };
+            Ok(ScalarValue::Binary(Some(b)))
+        })
+}
+
 pub(crate) fn functions() -> Vec<ScalarUDF> {
     vec![
+        encode_decode(false),
+        encode_decode(true),
         substr(),
         similar_to(),
         regexp_split_to_array(),

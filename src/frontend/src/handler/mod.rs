@@ -71,6 +71,7 @@ impl FrontendEnv {
             base: self.base.clone(),
             user: session.user.clone(),
             time_zone: session.time_zone().name().to_string(),
+            settings: session.all().map(|(n, v)| (n.clone(), v.clone())).collect(),
         }))
     }
 

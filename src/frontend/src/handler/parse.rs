@@ -65,6 +65,9 @@ fn parse_one(mut tokens: Vec<TokenWithSpan>) -> Result<ParsedStatement> {
     let dialect = PostgreSqlDialect {};
     let mut parser = Parser::new(&dialect).with_tokens_with_locations(tokens);
     let stmt = parser.parse_statement().map_err(|e| FrontendError::Syntax(syntax_message(&e.to_string())))?;
+    let mut stmt = stmt;
+    // Catalog SQL of psql and drivers (regclass casts, OPERATOR(pg_catalog.~), COLLATE, ...).
+    crate::catalog::system::rewrite_for_catalog(&mut stmt);
     let rest = parser.peek_token();
     if rest.token != Token::EOF {
         return Err(FrontendError::Syntax(format!("syntax error at or near \"{}\"", rest.token)));

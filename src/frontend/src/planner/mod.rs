@@ -31,6 +31,8 @@ pub struct PlanningContext {
     pub user: String,
     /// The session's TimeZone: DataFusion reads it for now() and time zone dependent casts.
     pub time_zone: String,
+    /// Every session variable (name, value), for current_setting().
+    pub settings: Vec<(String, String)>,
 }
 
 impl PlanningContext {

@@ -21,9 +21,7 @@ use tributary_common::types::TIMESTAMPTZ_ARROW_TZ;
 
 use super::pg_catalog::UTF8_ENCODING;
 use super::types::{format_type, type_oid_by_name};
-use super::{
-    columns, parse_qualified_name, pk_attnums, quote_ident, CatalogView, RelKind, SUPERUSER, SUPERUSER_OID,
-};
+use super::{columns, parse_qualified_name, pk_attnums, quote_ident, CatalogView, RelKind, SUPERUSER, SUPERUSER_OID};
 
 type Body = dyn Fn(&[ScalarValue]) -> DfResult<ScalarValue> + Send + Sync;
 type ReturnType = dyn Fn(&[ArrowType]) -> DfResult<ArrowType> + Send + Sync;
@@ -33,6 +31,8 @@ struct Func {
     name: &'static str,
     aliases: Vec<String>,
     signature: Signature,
+    /// Accepted argument counts (the signature's, checked again before indexing arguments).
+    counts: Vec<usize>,
     return_type: Arc<ReturnType>,
     body: Arc<Body>,
     /// NULL in any argument gives NULL without calling the body.
@@ -76,6 +76,7 @@ impl Func {
             name,
             aliases: vec![],
             signature: arities(counts),
+            counts: counts.to_vec(),
             return_type: Arc::new(move |_| Ok(ret.clone())),
             body: Arc::new(body),
             strict: false,
@@ -93,6 +94,7 @@ impl Func {
             name,
             aliases: vec![],
             signature: arities(counts),
+            counts: counts.to_vec(),
             return_type: Arc::new(ret),
             body: Arc::new(body),
             strict: false,
@@ -114,6 +116,14 @@ impl Func {
     }
 
     fn eval(&self, values: &[ScalarValue], ret: &ArrowType) -> DfResult<ScalarValue> {
+        if !self.counts.contains(&values.len()) {
+            return Err(DataFusionError::Plan(format!(
+                "{} takes {:?} arguments, not {}",
+                self.name,
+                self.counts,
+                values.len()
+            )));
+        }
         if self.strict && values.iter().any(|v| v.is_null()) {
             return ScalarValue::try_from(ret);
         }
@@ -129,7 +139,6 @@ impl Func {
 }
 
 impl ScalarUDFImpl for Func {
-
     fn name(&self) -> &str {
         self.name
     }
@@ -246,8 +255,14 @@ fn start_time() -> i64 {
 /// of it (bytes: 10240), rounded half away from zero.
 fn size_pretty(n: i64) -> String {
     // (unit, limit, rounded, bits)
-    const UNITS: &[(&str, i64, bool, u32)] =
-        &[("bytes", 10 * 1024, false, 0), ("kB", 20 * 1024 - 1, true, 10), ("MB", 20 * 1024 - 1, true, 20), ("GB", 20 * 1024 - 1, true, 30), ("TB", 20 * 1024 - 1, true, 40), ("PB", 20 * 1024 - 1, true, 50)];
+    const UNITS: &[(&str, i64, bool, u32)] = &[
+        ("bytes", 10 * 1024, false, 0),
+        ("kB", 20 * 1024 - 1, true, 10),
+        ("MB", 20 * 1024 - 1, true, 20),
+        ("GB", 20 * 1024 - 1, true, 30),
+        ("TB", 20 * 1024 - 1, true, 40),
+        ("PB", 20 * 1024 - 1, true, 50),
+    ];
     let half_rounded = |x: i64| (x + if x < 0 { -1 } else { 1 }) / 2;
     let mut size = n;
     for (i, (unit, limit, round, bits)) in UNITS.iter().enumerate() {
@@ -269,9 +284,14 @@ fn size_pretty(n: i64) -> String {
 fn static_functions() -> Vec<Arc<ScalarUDF>> {
     let text = ArrowType::Utf8;
     let boolean = ArrowType::Boolean;
-    let always = |name: &'static str, counts: &[usize]| Func::new(name, counts, ArrowType::Boolean, |_| Ok(ScalarValue::Boolean(Some(true)))).udf();
-    let zero_size = |name: &'static str| Func::new(name, &[1, 2], ArrowType::Int64, |_| Ok(ScalarValue::Int64(Some(0)))).strict().udf();
-    let no_text = |name: &'static str, counts: &[usize]| Func::new(name, counts, ArrowType::Utf8, |_| Ok(null_text())).udf();
+    let always = |name: &'static str, counts: &[usize]| {
+        Func::new(name, counts, ArrowType::Boolean, |_| Ok(ScalarValue::Boolean(Some(true)))).udf()
+    };
+    let zero_size = |name: &'static str| {
+        Func::new(name, &[1, 2], ArrowType::Int64, |_| Ok(ScalarValue::Int64(Some(0)))).strict().udf()
+    };
+    let no_text =
+        |name: &'static str, counts: &[usize]| Func::new(name, counts, ArrowType::Utf8, |_| Ok(null_text())).udf();
     let _ = start_time();
     vec![
         Func::new("version", &[0], text.clone(), |_| Ok(utf8(version()))).udf(),
@@ -364,12 +384,18 @@ fn static_functions() -> Vec<Arc<ScalarUDF>> {
         zero_size("pg_table_size"),
         zero_size("pg_indexes_size"),
         zero_size("pg_database_size"),
-        Func::new("pg_size_pretty", &[1], text.clone(), |a| Ok(int_arg(&a[0]).map_or(null_text(), |n| utf8(size_pretty(n)))))
-            .strict()
-            .udf(),
+        Func::new("pg_size_pretty", &[1], text.clone(), |a| {
+            Ok(int_arg(&a[0]).map_or(null_text(), |n| utf8(size_pretty(n))))
+        })
+        .strict()
+        .udf(),
         reg_cast(
             "regtype",
-            |name| type_oid_by_name(name).map(i64::from).ok_or_else(|| sql_error(format!("type \"{name}\" does not exist"))),
+            |name| {
+                type_oid_by_name(name)
+                    .map(i64::from)
+                    .ok_or_else(|| sql_error(format!("type \"{name}\" does not exist")))
+            },
             |oid| format_type(oid, None).unwrap_or_else(|| oid.to_string()),
         ),
         reg_cast(
@@ -483,7 +509,8 @@ fn session_functions(view: Arc<CatalogView>) -> Vec<Arc<ScalarUDF>> {
         .alias("current_role")
         .udf();
     let v = view.clone();
-    let schema = Func::new("current_schema", &[0], text.clone(), move |_| Ok(ScalarValue::Utf8(v.current_schema()))).udf();
+    let schema =
+        Func::new("current_schema", &[0], text.clone(), move |_| Ok(ScalarValue::Utf8(v.current_schema()))).udf();
     let v = view.clone();
     let list = ArrowType::List(Arc::new(arrow::datatypes::Field::new("item", ArrowType::Utf8, true)));
     let schemas = Func::new("current_schemas", &[1], list, move |a| {

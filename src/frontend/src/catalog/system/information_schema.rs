@@ -364,11 +364,8 @@ fn column_row(
     updatable: bool,
 ) -> Row {
     let db = &v.database.name;
-    let (collation_catalog, collation_schema, collation_name) = if collatable {
-        (V::from(db), V::from("pg_catalog"), V::from("default"))
-    } else {
-        (V::Null, V::Null, V::Null)
-    };
+    let (collation_catalog, collation_schema, collation_name) =
+        if collatable { (V::from(db), V::from("pg_catalog"), V::from("default")) } else { (V::Null, V::Null, V::Null) };
     row![
         db,
         schema,
@@ -424,10 +421,8 @@ fn primary_keys(v: &CatalogView) -> Vec<(String, String, String, Vec<String>)> {
         let Some(key) = pk_attnums(t) else { continue };
         let Some(schema) = v.catalog.schemas.get(&t.table.schema_id) else { continue };
         let cols = columns(t);
-        let names = key
-            .iter()
-            .filter_map(|a| cols.iter().find(|c| c.attnum == *a).map(|c| c.desc.name.clone()))
-            .collect();
+        let names =
+            key.iter().filter_map(|a| cols.iter().find(|c| c.attnum == *a).map(|c| c.desc.name.clone())).collect();
         out.push((schema.name.clone(), t.table.name.clone(), pk_name(t), names));
     }
     out

@@ -65,17 +65,17 @@ pub struct CatalogView {
     pub user: String,
     /// The epoch the statement reads at; it doubles as the transaction id.
     pub epoch: u64,
-    /// Session settings known to differ from the defaults of pg_settings, by lower-case name.
+    /// The session settings the planning context knows (lower-case names); others show their
+    /// defaults.
     pub settings: Vec<(String, String)>,
 }
 
 impl CatalogView {
     pub fn of(ctx: &PlanningContext) -> Self {
-        // The planning context carries only these of the session's settings.
-        let settings = vec![
-            ("search_path".to_string(), display_search_path(&ctx.search_path, &ctx.user)),
-            ("timezone".to_string(), ctx.time_zone.clone()),
-        ];
+        let mut settings: Vec<(String, String)> =
+            ctx.settings.iter().filter(|(n, _)| n != "search_path" && n != "timezone").cloned().collect();
+        settings.push(("search_path".to_string(), display_search_path(&ctx.search_path, &ctx.user)));
+        settings.push(("timezone".to_string(), ctx.time_zone.clone()));
         CatalogView {
             catalog: ctx.catalog.clone(),
             database: ctx.database.clone(),
@@ -388,14 +388,83 @@ pub fn quote_ident(s: &str) -> String {
 
 fn is_reserved(s: &str) -> bool {
     const RESERVED: &[&str] = &[
-        "all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric", "both", "case", "cast",
-        "check", "collate", "column", "constraint", "create", "current_catalog", "current_date", "current_role",
-        "current_time", "current_timestamp", "current_user", "default", "deferrable", "desc", "distinct", "do",
-        "else", "end", "except", "false", "fetch", "for", "foreign", "from", "grant", "group", "having", "in",
-        "initially", "intersect", "into", "lateral", "leading", "limit", "localtime", "localtimestamp", "not",
-        "null", "offset", "on", "only", "or", "order", "placing", "primary", "references", "returning", "select",
-        "session_user", "some", "symmetric", "table", "then", "to", "trailing", "true", "union", "unique", "user",
-        "using", "variadic", "when", "where", "window", "with",
+        "all",
+        "analyse",
+        "analyze",
+        "and",
+        "any",
+        "array",
+        "as",
+        "asc",
+        "asymmetric",
+        "both",
+        "case",
+        "cast",
+        "check",
+        "collate",
+        "column",
+        "constraint",
+        "create",
+        "current_catalog",
+        "current_date",
+        "current_role",
+        "current_time",
+        "current_timestamp",
+        "current_user",
+        "default",
+        "deferrable",
+        "desc",
+        "distinct",
+        "do",
+        "else",
+        "end",
+        "except",
+        "false",
+        "fetch",
+        "for",
+        "foreign",
+        "from",
+        "grant",
+        "group",
+        "having",
+        "in",
+        "initially",
+        "intersect",
+        "into",
+        "lateral",
+        "leading",
+        "limit",
+        "localtime",
+        "localtimestamp",
+        "not",
+        "null",
+        "offset",
+        "on",
+        "only",
+        "or",
+        "order",
+        "placing",
+        "primary",
+        "references",
+        "returning",
+        "select",
+        "session_user",
+        "some",
+        "symmetric",
+        "table",
+        "then",
+        "to",
+        "trailing",
+        "true",
+        "union",
+        "unique",
+        "user",
+        "using",
+        "variadic",
+        "when",
+        "where",
+        "window",
+        "with",
     ];
     RESERVED.contains(&s)
 }

@@ -274,7 +274,11 @@ pub static TABLES: &[SystemTable] = &[
         ],
         pg_user,
     ),
-    empty("pg_auth_members", Kind::Table, &[("roleid", Oid), ("member", Oid), ("grantor", Oid), ("admin_option", Bool)]),
+    empty(
+        "pg_auth_members",
+        Kind::Table,
+        &[("roleid", Oid), ("member", Oid), ("grantor", Oid), ("admin_option", Bool)],
+    ),
     view(
         "pg_settings",
         &[
@@ -312,7 +316,11 @@ pub static TABLES: &[SystemTable] = &[
         ],
         pg_tables,
     ),
-    empty("pg_views", Kind::View, &[("schemaname", Name), ("viewname", Name), ("viewowner", Name), ("definition", Text)]),
+    empty(
+        "pg_views",
+        Kind::View,
+        &[("schemaname", Name), ("viewname", Name), ("viewowner", Name), ("definition", Text)],
+    ),
     empty(
         "pg_matviews",
         Kind::View,
@@ -573,11 +581,7 @@ pub static TABLES: &[SystemTable] = &[
         Kind::Table,
         &[("oid", Oid), ("prpubid", Oid), ("prrelid", Oid), ("prqual", NodeTree), ("prattrs", Int2Vector)],
     ),
-    empty(
-        "pg_foreign_table",
-        Kind::Table,
-        &[("ftrelid", Oid), ("ftserver", Oid), ("ftoptions", TextArr)],
-    ),
+    empty("pg_foreign_table", Kind::Table, &[("ftrelid", Oid), ("ftserver", Oid), ("ftoptions", TextArr)]),
     empty(
         "pg_opclass",
         Kind::Table,
@@ -665,18 +669,47 @@ fn pg_class(v: &CatalogView) -> Vec<Row> {
 
 /// The columns of every relation, with their pg_type details.
 fn pg_attribute(v: &CatalogView) -> Vec<Row> {
-    let attr = |relid: i64, name: &str, typid: i32, attnum: i16, ndims: i32, typmod: i32, notnull: bool, hasdef: bool| {
-        let ty = types::type_by_oid(typid.into());
-        let (len, byval, align, storage, collation) = match &ty {
-            Some(t) if t.is_array => (-1, false, if t.base.align == 'd' { "d" } else { "i" }, "x", t.base.collation),
-            Some(t) => (t.base.len, t.base.byval, align_str(t.base.align), storage_str(t.base.storage), t.base.collation),
-            None => (-1, false, "i", "x", 0),
+    let attr =
+        |relid: i64, name: &str, typid: i32, attnum: i16, ndims: i32, typmod: i32, notnull: bool, hasdef: bool| {
+            let ty = types::type_by_oid(typid.into());
+            let (len, byval, align, storage, collation) = match &ty {
+                Some(t) if t.is_array => {
+                    (-1, false, if t.base.align == 'd' { "d" } else { "i" }, "x", t.base.collation)
+                }
+                Some(t) => {
+                    (t.base.len, t.base.byval, align_str(t.base.align), storage_str(t.base.storage), t.base.collation)
+                }
+                None => (-1, false, "i", "x", 0),
+            };
+            row![
+                relid,
+                name,
+                typid,
+                -1,
+                len,
+                attnum,
+                ndims,
+                -1,
+                typmod,
+                byval,
+                align,
+                storage,
+                "",
+                notnull,
+                hasdef,
+                false,
+                "",
+                "",
+                false,
+                true,
+                0,
+                collation,
+                V::Null,
+                V::Null,
+                V::Null,
+                V::Null,
+            ]
         };
-        row![
-            relid, name, typid, -1, len, attnum, ndims, -1, typmod, byval, align, storage, "", notnull, hasdef, false,
-            "", "", false, true, 0, collation, V::Null, V::Null, V::Null, V::Null,
-        ]
-    };
     let mut rows = Vec::new();
     for r in v.relations() {
         match &r.kind {
@@ -827,8 +860,22 @@ fn pg_database(v: &CatalogView) -> Vec<Row> {
     dbs.into_iter()
         .map(|d| {
             row![
-                d.id, &d.name, SUPERUSER_OID, UTF8_ENCODING, "c", false, true, -1, 0, 1, DEFAULT_TABLESPACE_OID, "C",
-                "C", V::Null, V::Null, V::Null,
+                d.id,
+                &d.name,
+                SUPERUSER_OID,
+                UTF8_ENCODING,
+                "c",
+                false,
+                true,
+                -1,
+                0,
+                1,
+                DEFAULT_TABLESPACE_OID,
+                "C",
+                "C",
+                V::Null,
+                V::Null,
+                V::Null,
             ]
         })
         .collect()
@@ -845,7 +892,8 @@ fn pg_index(v: &CatalogView) -> Vec<Row> {
                 .iter()
                 .map(|a| {
                     let text = cols.iter().find(|c| c.attnum == *a).is_some_and(|c| {
-                        types::type_by_oid(c.ty.pg_oid().into()).is_some_and(|ty| !ty.is_array && ty.base.collation != 0)
+                        types::type_by_oid(c.ty.pg_oid().into())
+                            .is_some_and(|ty| !ty.is_array && ty.base.collation != 0)
                     });
                     if text {
                         types::DEFAULT_COLLATION.into()
@@ -982,8 +1030,23 @@ fn pg_settings(v: &CatalogView) -> Vec<Row> {
         .map(|(name, default, vartype)| {
             let value = v.setting(name).unwrap_or_else(|| default.to_string());
             row![
-                *name, value, V::Null, "Tributary", V::Null, V::Null, "user", *vartype, "default", V::Null, V::Null,
-                V::Null, *default, *default, V::Null, V::Null, false,
+                *name,
+                value,
+                V::Null,
+                "Tributary",
+                V::Null,
+                V::Null,
+                "user",
+                *vartype,
+                "default",
+                V::Null,
+                V::Null,
+                V::Null,
+                *default,
+                *default,
+                V::Null,
+                V::Null,
+                false,
             ]
         })
         .collect()
@@ -1011,14 +1074,32 @@ fn pg_indexes(v: &CatalogView) -> Vec<Row> {
         .into_iter()
         .filter_map(|t| {
             let rel = v.relation_by_oid(i64::from(t.table.id) + PK_OID_OFFSET)?;
-            Some(row![rel.schema.clone(), t.table.name.clone(), rel.name.clone(), V::Null, super::functions::index_def(v, rel.oid)?])
+            Some(row![
+                rel.schema.clone(),
+                t.table.name.clone(),
+                rel.name.clone(),
+                V::Null,
+                super::functions::index_def(v, rel.oid)?
+            ])
         })
         .collect()
 }
 
 fn pg_collation(_: &CatalogView) -> Vec<Row> {
     vec![
-        row![types::DEFAULT_COLLATION, "default", PG_CATALOG_OID, SUPERUSER_OID, "d", true, -1, V::Null, V::Null, V::Null, V::Null],
+        row![
+            types::DEFAULT_COLLATION,
+            "default",
+            PG_CATALOG_OID,
+            SUPERUSER_OID,
+            "d",
+            true,
+            -1,
+            V::Null,
+            V::Null,
+            V::Null,
+            V::Null
+        ],
         row![types::C_COLLATION, "C", PG_CATALOG_OID, SUPERUSER_OID, "c", true, -1, "C", "C", V::Null, V::Null],
         row![951, "POSIX", PG_CATALOG_OID, SUPERUSER_OID, "c", true, -1, "POSIX", "POSIX", V::Null, V::Null],
     ]

@@ -7,8 +7,8 @@
 //!   (text compares bytewise, which is the C collation every database has).
 //! - Casts to the object-id types: `::oid` → `::integer` (oids are `Int32`), `::name` and
 //!   `::"char"` → `::text`, `::regclass` / `::regtype` / `::regnamespace` / `::regrole` /
-//!   `::regproc` → calls of the functions of the same name (text → oid, oid → name), and
-//!   `pg_catalog.`-qualified type names → the plain type.
+//!   `::regproc` → calls of the functions of the same name (text → oid, oid → name; followed by
+//!   `::text`, the name either way), and `pg_catalog.`-qualified type names → the plain type.
 //! - Bare `current_schema` and `current_role` → function calls.
 //! - `ARRAY(SELECT e FROM unnest(arr) x)` → `array_transform(arr, x -> e)`; other
 //!   `ARRAY(SELECT e FROM ...)` → `(SELECT array_agg(e ORDER BY ...) FROM ...)`.
@@ -19,18 +19,24 @@
 //! - Subqueries in the select list of a query over an always-empty system table (pg_policy,
 //!   pg_statistic_ext, ...) become NULL: they are never evaluated, and some are lateral forms
 //!   DataFusion cannot plan.
+//! - `SELECT <constant> IN (subquery)` → an uncorrelated scalar subquery (DataFusion plans IN
+//!   subqueries only in filters).
+//! - Select items that end up with equal names (`SELECT NULL, NULL`, `x::regclass` named after
+//!   `x` as in Postgres) get distinct aliases: Postgres allows equal names, DataFusion does not.
+//!
+//! Call [`rewrite_for_catalog`] on every parsed statement before it is planned.
 
 use std::collections::{HashMap, HashSet};
 use std::ops::ControlFlow;
 
-use datafusion::sql::sqlparser::ast::{
-    visit_expressions, visit_expressions_mut, ArrayElemTypeDef, BinaryOperator, CaseWhen, DataType as SqlType,
-    Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentClause, FunctionArgumentList, FunctionArguments,
-    GroupByExpr, Ident, LambdaFunction, LambdaFunctionParameter, LambdaSyntax, LimitClause, ObjectName,
-    ObjectNamePart, OneOrManyWithParens, OrderBy, OrderByExpr, OrderByKind, Query, Select, SelectItem, SetExpr, Statement,
-    TableFactor, UnaryOperator, Value, VisitMut, VisitorMut,
-};
 use datafusion::sql::sqlparser::ast::helpers::attached_token::AttachedToken;
+use datafusion::sql::sqlparser::ast::{
+    visit_expressions, visit_expressions_mut, ArrayElemTypeDef, BinaryOperator, CaseWhen, DataType as SqlType, Expr,
+    Function, FunctionArg, FunctionArgExpr, FunctionArgumentClause, FunctionArgumentList, FunctionArguments,
+    GroupByExpr, Ident, LambdaFunction, LambdaFunctionParameter, LambdaSyntax, LimitClause, ObjectName, ObjectNamePart,
+    OneOrManyWithParens, OrderBy, OrderByExpr, OrderByKind, Query, Select, SelectItem, SetExpr, Statement, TableFactor,
+    UnaryOperator, Value, VisitMut, VisitorMut,
+};
 use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
 use datafusion::sql::sqlparser::parser::Parser;
 
@@ -352,19 +358,50 @@ fn rewrite_table_function(factor: &mut TableFactor) {
 
 /// Aggregate functions, to tell an aggregated subquery from one that returns a row per match.
 const AGGREGATES: &[&str] = &[
-    "count", "sum", "avg", "min", "max", "array_agg", "string_agg", "bool_and", "bool_or", "every", "bit_and",
-    "bit_or", "bit_xor", "first_value", "last_value", "stddev", "stddev_pop", "stddev_samp", "variance", "var_pop",
-    "var_samp", "json_agg", "jsonb_agg", "json_object_agg", "jsonb_object_agg", "median", "approx_distinct",
-    "percentile_cont", "percentile_disc", "mode", "corr", "covar_pop", "covar_samp",
+    "count",
+    "sum",
+    "avg",
+    "min",
+    "max",
+    "array_agg",
+    "string_agg",
+    "bool_and",
+    "bool_or",
+    "every",
+    "bit_and",
+    "bit_or",
+    "bit_xor",
+    "first_value",
+    "last_value",
+    "stddev",
+    "stddev_pop",
+    "stddev_samp",
+    "variance",
+    "var_pop",
+    "var_samp",
+    "json_agg",
+    "jsonb_agg",
+    "json_object_agg",
+    "jsonb_object_agg",
+    "median",
+    "approx_distinct",
+    "percentile_cont",
+    "percentile_disc",
+    "mode",
+    "corr",
+    "covar_pop",
+    "covar_samp",
 ];
 
 fn has_aggregate(e: &Expr) -> bool {
     visit_expressions(e, |x| match x {
         Expr::Function(f)
             if f.over.is_none()
-                && f.name.0.last().and_then(|p| p.as_ident()).is_some_and(|i| {
-                    AGGREGATES.contains(&i.value.to_ascii_lowercase().as_str())
-                }) =>
+                && f.name
+                    .0
+                    .last()
+                    .and_then(|p| p.as_ident())
+                    .is_some_and(|i| AGGREGATES.contains(&i.value.to_ascii_lowercase().as_str())) =>
         {
             ControlFlow::Break(())
         }
@@ -388,7 +425,9 @@ fn single_item_select(q: &Query) -> Option<(&Select, &Expr)> {
         return None;
     }
     let SetExpr::Select(s) = q.body.as_ref() else { return None };
-    if s.distinct.is_some() || s.having.is_some() || !matches!(&s.group_by, GroupByExpr::Expressions(g, m) if g.is_empty() && m.is_empty())
+    if s.distinct.is_some()
+        || s.having.is_some()
+        || !matches!(&s.group_by, GroupByExpr::Expressions(g, m) if g.is_empty() && m.is_empty())
     {
         return None;
     }
@@ -609,13 +648,19 @@ fn decorrelate(q: &Query) -> Option<Expr> {
         .collect();
     let mut sub = q.clone();
     let SetExpr::Select(sel) = sub.body.as_mut() else { return None };
-    sel.selection = kept.into_iter().reduce(|a, b| Expr::BinaryOp { left: Box::new(a), op: BinaryOperator::And, right: Box::new(b) });
+    sel.selection = kept.into_iter().reduce(|a, b| Expr::BinaryOp {
+        left: Box::new(a),
+        op: BinaryOperator::And,
+        right: Box::new(b),
+    });
     if !has_aggregate(item) {
         let order = order_items(q, item)?;
         let clauses = if order.is_empty() { vec![] } else { vec![FunctionArgumentClause::OrderBy(order)] };
         let wrapped = call_with("first_value", vec![item.clone()], clauses);
         sel.projection = vec![match &sel.projection[0] {
-            SelectItem::ExprWithAlias { alias, .. } => SelectItem::ExprWithAlias { expr: wrapped, alias: alias.clone() },
+            SelectItem::ExprWithAlias { alias, .. } => {
+                SelectItem::ExprWithAlias { expr: wrapped, alias: alias.clone() }
+            }
             _ => SelectItem::UnnamedExpr(wrapped),
         }];
         sub.order_by = None;
@@ -625,9 +670,11 @@ fn decorrelate(q: &Query) -> Option<Expr> {
         sub.limit_clause = None;
     }
     let subquery = Expr::Subquery(Box::new(sub));
-    let Some(guard) =
-        guards.into_iter().reduce(|a, b| Expr::BinaryOp { left: Box::new(a), op: BinaryOperator::And, right: Box::new(b) })
-    else {
+    let Some(guard) = guards.into_iter().reduce(|a, b| Expr::BinaryOp {
+        left: Box::new(a),
+        op: BinaryOperator::And,
+        right: Box::new(b),
+    }) else {
         return Some(subquery);
     };
     Some(Expr::Case {
@@ -672,7 +719,9 @@ fn pg_item_name(e: &Expr) -> Ident {
 
 fn casts_to_function(e: &Expr) -> bool {
     match e {
-        Expr::Cast { expr, data_type, .. } => matches!(map_type(data_type), Some(CastTo::Func(_))) || casts_to_function(expr),
+        Expr::Cast { expr, data_type, .. } => {
+            matches!(map_type(data_type), Some(CastTo::Func(_))) || casts_to_function(expr)
+        }
         Expr::Nested(inner) => casts_to_function(inner),
         _ => false,
     }
@@ -783,7 +832,11 @@ fn rewrite_constant_in_subqueries(select: &mut Select) {
                     );
                     let parsed = Parser::new(&PostgreSqlDialect {}).try_with_sql(&sql).and_then(|mut p| p.parse_expr());
                     if let Ok(scalar) = parsed {
-                        *x = if *negated { Expr::UnaryOp { op: UnaryOperator::Not, expr: Box::new(scalar) } } else { scalar };
+                        *x = if *negated {
+                            Expr::UnaryOp { op: UnaryOperator::Not, expr: Box::new(scalar) }
+                        } else {
+                            scalar
+                        };
                     }
                 }
             }
@@ -859,11 +912,20 @@ mod tests {
             "SELECT c.relname ~ '^(t)$' FROM pg_class c"
         );
         assert_eq!(rewrite("SELECT pg_catalog.format_type(1, 2)"), "SELECT format_type(1, 2)");
-        assert_eq!(rewrite("SELECT c.oid::pg_catalog.regclass FROM pg_class c"), "SELECT regclass(c.oid) AS oid FROM pg_class c");
+        assert_eq!(
+            rewrite("SELECT c.oid::pg_catalog.regclass FROM pg_class c"),
+            "SELECT regclass(c.oid) AS oid FROM pg_class c"
+        );
         assert_eq!(rewrite("SELECT 't'::regclass::oid"), "SELECT regclass('t')::INT AS \"oid\"");
-        assert_eq!(rewrite("SELECT x::pg_catalog.text, y::name, z::oid[] FROM t"), "SELECT x::TEXT, y::TEXT, z::INT[] FROM t");
+        assert_eq!(
+            rewrite("SELECT x::pg_catalog.text, y::name, z::oid[] FROM t"),
+            "SELECT x::TEXT, y::TEXT, z::INT[] FROM t"
+        );
         assert_eq!(rewrite("SELECT current_schema, current_role"), "SELECT current_schema(), current_role");
-        assert_eq!(rewrite("SELECT 't'::regclass::text, x::regtype::varchar AS n FROM t"), "SELECT regclass('t', true) AS \"text\", regtype(x, true) AS n FROM t");
+        assert_eq!(
+            rewrite("SELECT 't'::regclass::text, x::regtype::varchar AS n FROM t"),
+            "SELECT regclass('t', true) AS \"text\", regtype(x, true) AS n FROM t"
+        );
         assert_eq!(
             rewrite("SELECT array(select 'toast.' || x from pg_catalog.unnest(tc.reloptions) x) FROM pg_class tc"),
             "SELECT array_transform(tc.reloptions, x -> 'toast.' || x) FROM pg_class tc"
@@ -902,9 +964,6 @@ mod tests {
     fn subqueries_over_empty_tables() {
         let sql = "SELECT oid, (SELECT string_agg(attname, ', ') FROM unnest(stxkeys) s(attnum)) AS columns \
                    FROM pg_catalog.pg_statistic_ext WHERE stxrelid = '1'";
-        assert_eq!(
-            rewrite(sql),
-            "SELECT oid, NULL AS columns FROM pg_catalog.pg_statistic_ext WHERE stxrelid = '1'"
-        );
+        assert_eq!(rewrite(sql), "SELECT oid, NULL AS columns FROM pg_catalog.pg_statistic_ext WHERE stxrelid = '1'");
     }
 }

@@ -98,7 +98,10 @@ fn view(search_path: &[&str]) -> Arc<CatalogView> {
         search_path: path.clone(),
         user: "root".into(),
         epoch: 42,
-        settings: vec![("search_path".into(), display_search_path(&path, "root")), ("timezone".into(), "Asia/Shanghai".into())],
+        settings: vec![
+            ("search_path".into(), display_search_path(&path, "root")),
+            ("timezone".into(), "Asia/Shanghai".into()),
+        ],
     })
 }
 
@@ -761,7 +764,10 @@ async fn session_functions() {
 +----------+------+------------+------------+-------+------+"#,
     );
     check(
-        &query("SELECT c.oid::regclass, c.oid::regclass::text AS name FROM pg_class c WHERE c.oid = 't_pkey'::regclass").await,
+        &query(
+            "SELECT c.oid::regclass, c.oid::regclass::text AS name FROM pg_class c WHERE c.oid = 't_pkey'::regclass",
+        )
+        .await,
         r#"
 +--------+--------+
 | oid    | name   |
@@ -952,7 +958,10 @@ async fn catalog_tables() {
 +------+---------+----------+---------+-----------+--------+"#,
     );
     check(
-        &query("SELECT schemaname, tablename, hasindexes FROM pg_tables WHERE schemaname <> 'pg_catalog' ORDER BY 1, 2").await,
+        &query(
+            "SELECT schemaname, tablename, hasindexes FROM pg_tables WHERE schemaname <> 'pg_catalog' ORDER BY 1, 2",
+        )
+        .await,
         r#"
 +------------+-----------+------------+
 | schemaname | tablename | hasindexes |
@@ -988,7 +997,10 @@ async fn jdbc_metadata() {
     let out = query(columns).await;
     assert_eq!(row_count(&out), 5, "{out}");
     assert!(out.contains("| public  | t       | b       | 1043     | false      | -1        | -1     | -1        | 2      |             |              | 'x'   |"), "{out}");
-    let out = query("SELECT typinput = 'array_in'::regproc AS is_array, typtype, typname FROM pg_catalog.pg_type WHERE oid = 1007").await;
+    let out = query(
+        "SELECT typinput = 'array_in'::regproc AS is_array, typtype, typname FROM pg_catalog.pg_type WHERE oid = 1007",
+    )
+    .await;
     assert!(out.contains("| true     | b       | _int4   |"), "{out}");
 }
 
