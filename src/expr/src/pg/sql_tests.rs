@@ -435,6 +435,8 @@ async fn e2e_triage_fixes() {
         ("select encode('hello'::bytea, 'base64'), encode('hello'::bytea, 'hex'), decode('aGVsbG8=', 'base64')", "aGVsbG8= 68656c6c6f \\x68656c6c6f"),
         ("select decode('a\\\\b\\001', 'escape'), encode('\\x615c00'::bytea, 'escape')", "\\x615c6201 a\\\\\\000"),
         ("select ln(1), log10(1000::double precision), ln(NULL)", "0 3 NULL"),
+        ("select convert_from('\\x68c3a9'::bytea, 'UTF8'), convert_to('hé', 'utf8')", "hé \\x68c3a9"),
+        ("select now() > '2020-01-01 00:00:00+00'::timestamptz, pg_typeof(now())", "true timestamp with time zone"),
         ("select int4('12'), int8(' 7 '), float8('1.5'), int2(3.6)", "12 7 1.5 4"),
     ])
     .await;

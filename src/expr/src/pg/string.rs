@@ -755,8 +755,55 @@ fn encode_decode(decode: bool) -> ScalarUDF {
         })
 }
 
+fn norm_encoding(e: &str) -> String {
+    e.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_ascii_uppercase()
+}
+
+/// `convert_from(bytea, encoding)` / `convert_to(text, encoding)`: UTF8 (and LATIN1) only.
+fn convert_fn(to_text: bool) -> ScalarUDF {
+    let name = if to_text { "convert_from" } else { "convert_to" };
+    func(name)
+        .args(vec![if to_text { DataType::Binary } else { DataType::Utf8 }, DataType::Utf8])
+        .returns_type(if to_text { DataType::Utf8 } else { DataType::Binary })
+        .strict(move |a, _| {
+            let Some(enc) = str_arg(&a[1]) else {
+                return Ok(ScalarValue::Null);
+            };
+            let enc = norm_encoding(enc);
+            let latin1 = matches!(enc.as_str(), "LATIN1" | "ISO88591");
+            if !(latin1 || enc == "UTF8") {
+                return Err(exec(format!("invalid encoding name \"{}\"", str_arg(&a[1]).unwrap_or_default())));
+            }
+            if to_text {
+                let Some(b) = bytes_arg(&a[0]) else {
+                    return Ok(ScalarValue::Null);
+                };
+                let s = if latin1 {
+                    b.iter().map(|&c| c as char).collect()
+                } else {
+                    String::from_utf8(b.to_vec())
+                        .map_err(|_| exec("invalid byte sequence for encoding \"UTF8\""))?
+                };
+                return Ok(ScalarValue::Utf8(Some(s)));
+            }
+            let Some(s) = str_arg(&a[0]) else {
+                return Ok(ScalarValue::Null);
+            };
+            let b = if latin1 {
+                s.chars()
+                    .map(|c| u8::try_from(c as u32).map_err(|_| exec(format!("character with byte sequence has no equivalent in encoding \"LATIN1\": {c}"))))
+                    .collect::<Result<Vec<u8>>>()?
+            } else {
+                s.as_bytes().to_vec()
+            };
+            Ok(ScalarValue::Binary(Some(b)))
+        })
+}
+
 pub(crate) fn functions() -> Vec<ScalarUDF> {
     vec![
+        convert_fn(true),
+        convert_fn(false),
         encode_decode(false),
         encode_decode(true),
         substr(),
