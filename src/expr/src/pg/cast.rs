@@ -509,17 +509,6 @@ pub fn rewrite_plan(plan: LogicalPlan) -> Result<LogicalPlan> {
                         _ => Ok(Transformed::no(e)),
                     }
                 }
-                // DataFusion's now() is a nanosecond timestamp in the session zone; this crate's
-                // timestamptz is microseconds at +00:00, and the two do not compare.
-                Expr::ScalarFunction(f) if f.func.name() == "now" => {
-                    let from = schemas.iter().find_map(|s| e.get_type(s.as_ref()).ok());
-                    match from {
-                        Some(t @ DataType::Timestamp(..)) if t != timestamptz() => {
-                            Ok(Transformed::yes(Expr::Cast(Cast::new(Box::new(e.clone()), timestamptz()))))
-                        }
-                        _ => Ok(Transformed::no(e)),
-                    }
-                }
                 Expr::SimilarTo(like) => {
                     let esc = like
                         .escape_char

@@ -1840,8 +1840,69 @@ pub(crate) fn interval_arith(divide: bool) -> ScalarUDF {
         })
 }
 
+/// `now()` / `current_timestamp`: the statement's start time as a timestamptz of this crate
+/// (microseconds at +00:00; DataFusion's gives nanoseconds in the session zone, which does not
+/// compare with other timestamptz values).
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub(crate) struct PgNow {
+    signature: datafusion::logical_expr::Signature,
+    aliases: Vec<String>,
+}
+
+impl PgNow {
+    pub(crate) fn udf() -> ScalarUDF {
+        ScalarUDF::new_from_impl(PgNow {
+            signature: datafusion::logical_expr::Signature::nullary(datafusion::logical_expr::Volatility::Stable),
+            aliases: vec!["current_timestamp".to_string(), "transaction_timestamp".to_string(), "statement_timestamp".to_string()],
+        })
+    }
+}
+
+impl datafusion::logical_expr::ScalarUDFImpl for PgNow {
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+    fn name(&self) -> &str {
+        "now"
+    }
+    fn signature(&self) -> &datafusion::logical_expr::Signature {
+        &self.signature
+    }
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(timestamptz())
+    }
+    fn invoke_with_args(
+        &self,
+        _args: datafusion::logical_expr::ScalarFunctionArgs,
+    ) -> Result<datafusion::logical_expr::ColumnarValue> {
+        let us = chrono::Utc::now().timestamp_micros();
+        Ok(datafusion::logical_expr::ColumnarValue::Scalar(ScalarValue::TimestampMicrosecond(
+            Some(us),
+            Some(Arc::from("+00:00")),
+        )))
+    }
+    fn simplify(
+        &self,
+        args: Vec<datafusion::logical_expr::Expr>,
+        info: &datafusion::logical_expr::simplify::SimplifyContext,
+    ) -> Result<datafusion::logical_expr::simplify::ExprSimplifyResult> {
+        use datafusion::logical_expr::simplify::ExprSimplifyResult;
+        let Some(t) = info.query_execution_start_time() else {
+            return Ok(ExprSimplifyResult::Original(args));
+        };
+        Ok(ExprSimplifyResult::Simplified(datafusion::logical_expr::Expr::Literal(
+            ScalarValue::TimestampMicrosecond(Some(t.timestamp_micros()), Some(Arc::from("+00:00"))),
+            None,
+        )))
+    }
+    fn aliases(&self) -> &[String] {
+        &self.aliases
+    }
+}
+
 pub(crate) fn functions() -> Vec<ScalarUDF> {
     let mut v = vec![
+        PgNow::udf(),
         interval_arith(false),
         interval_arith(true),
         date_fn(),

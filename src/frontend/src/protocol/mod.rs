@@ -10,8 +10,13 @@ use async_trait::async_trait;
 use datafusion::common::ParamValues;
 use datafusion::scalar::ScalarValue;
 use futures::{stream, Sink};
-use pgwire::api::auth::noop::NoopStartupHandler;
-use pgwire::api::auth::StartupHandler;
+use std::collections::HashMap;
+
+use pgwire::api::auth::{
+    finish_authentication, protocol_negotiation, save_startup_parameters_to_metadata, ServerParameterProvider,
+    StartupHandler,
+};
+use pgwire::api::{ConnectionGuard, ConnectionHandle, PgWireConnectionState, PidSecretKeyGenerator, RandomPidSecretKeyGenerator};
 use pgwire::api::cancel::{CancelHandler, DefaultCancelHandler};
 use pgwire::api::portal::{Format, Portal};
 use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
@@ -34,13 +39,14 @@ pub struct Handlers {
     pub env: Arc<FrontendEnv>,
     pub connections: Arc<ConnectionManager>,
     pub cancel: Arc<DefaultCancelHandler>,
+    pids: RandomPidSecretKeyGenerator,
 }
 
 impl Handlers {
     pub fn new(env: Arc<FrontendEnv>) -> Arc<Self> {
         let connections = Arc::new(ConnectionManager::new());
         let cancel = Arc::new(DefaultCancelHandler::new(connections.clone()));
-        Arc::new(Handlers { env, connections, cancel })
+        Arc::new(Handlers { env, connections, cancel, pids: RandomPidSecretKeyGenerator::default() })
     }
 }
 
@@ -79,18 +85,45 @@ fn session_of<C: ClientInfo>(client: &C) -> PgWireResult<Arc<Mutex<Session>>> {
         .ok_or_else(|| PgWireError::ApiError("session not initialized".into()))
 }
 
-#[async_trait]
-impl NoopStartupHandler for Handlers {
-    fn connection_manager(&self) -> Option<Arc<ConnectionManager>> {
-        Some(self.connections.clone())
-    }
+/// What the server reports at startup: RisingWave's Postgres version (clients such as psql pick
+/// their catalog queries by it) and the session defaults.
+struct ServerParameters;
 
-    async fn post_startup<C>(&self, client: &mut C, _message: PgWireFrontendMessage) -> PgWireResult<()>
+impl ServerParameterProvider for ServerParameters {
+    fn server_parameters<C: ClientInfo>(&self, client: &C) -> Option<HashMap<String, String>> {
+        let mut p = HashMap::new();
+        p.insert("server_version".into(), "13.14.0".into());
+        p.insert("server_encoding".into(), "UTF8".into());
+        p.insert("client_encoding".into(), "UTF8".into());
+        p.insert("DateStyle".into(), "ISO, MDY".into());
+        p.insert("IntervalStyle".into(), "postgres".into());
+        p.insert("TimeZone".into(), "UTC".into());
+        p.insert("integer_datetimes".into(), "on".into());
+        p.insert("standard_conforming_strings".into(), "on".into());
+        p.insert("is_superuser".into(), "on".into());
+        p.insert("in_hot_standby".into(), "off".into());
+        p.insert("default_transaction_read_only".into(), "off".into());
+        if let Some(app) = client.metadata().get("application_name") {
+            p.insert("application_name".into(), app.clone());
+        }
+        if let Some(user) = client.metadata().get("user") {
+            p.insert("session_authorization".into(), user.clone());
+        }
+        Some(p)
+    }
+}
+
+#[async_trait]
+impl StartupHandler for Handlers {
+    async fn on_startup<C>(&self, client: &mut C, message: PgWireFrontendMessage) -> PgWireResult<()>
     where
         C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send,
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
+        let PgWireFrontendMessage::Startup(ref startup) = message else { return Ok(()) };
+        protocol_negotiation(client, startup).await?;
+        save_startup_parameters_to_metadata(client, startup);
         let user = client.metadata().get("user").cloned().unwrap_or_else(|| "root".to_string());
         let database = client.metadata().get("database").cloned().unwrap_or_else(|| user.clone());
         if self.env.observer.catalog().database(&database).is_none() {
@@ -100,11 +133,20 @@ impl NoopStartupHandler for Handlers {
                 format!("database \"{database}\" does not exist"),
             ))));
         }
+        // Cancel requests find the connection by its (pid, secret key).
+        let (pid, secret) = self.pids.generate(client);
+        client.set_pid_and_secret_key(pid, secret.clone());
+        let (handle, guard) = self.connections.register(pid, secret);
+        client.session_extensions().insert::<Arc<ConnectionHandle>>(handle);
+        client.session_extensions().insert::<ConnectionGuard>(guard);
+
         let mut session = Session::new(database, user);
         if let Some(app) = client.metadata().get("application_name").cloned() {
             let _ = session.set("application_name", &app);
         }
         client.session_extensions().insert(Mutex::new(session));
+        finish_authentication(client, &ServerParameters).await?;
+        client.set_state(PgWireConnectionState::ReadyForQuery);
         Ok(())
     }
 }
