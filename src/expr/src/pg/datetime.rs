@@ -1859,9 +1859,6 @@ impl PgNow {
 }
 
 impl datafusion::logical_expr::ScalarUDFImpl for PgNow {
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
-    }
     fn name(&self) -> &str {
         "now"
     }
