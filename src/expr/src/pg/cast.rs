@@ -481,7 +481,11 @@ pub fn rewrite_plan(plan: LogicalPlan) -> Result<LogicalPlan> {
         let mut schemas: Vec<_> = node.inputs().iter().map(|i| Arc::clone(i.schema())).collect();
         schemas.push(Arc::clone(node.schema()));
         schemas.push(Arc::new(datafusion::common::DFSchema::empty()));
+        // Rewritten expressions keep their output names: the nodes above refer to them by name
+        // (`sum(x::int)` in an Aggregate under a Projection).
+        let names = datafusion::logical_expr::expr_rewriter::NamePreserver::new(&node);
         let t = node.map_expressions(|e| {
+            let saved = names.save(&e);
             e.transform_up(|e| match &e {
                 Expr::Cast(Cast { expr, field }) => {
                     let to = field.data_type();
@@ -527,6 +531,7 @@ pub fn rewrite_plan(plan: LogicalPlan) -> Result<LogicalPlan> {
                 }
                 _ => Ok(Transformed::no(e)),
             })
+            .map(|t| t.update_data(|e| saved.restore(e)))
         })?;
         // A rewritten AT TIME ZONE below may have changed an input's schema, so schemas are
         // always recomputed.

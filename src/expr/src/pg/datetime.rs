@@ -1872,11 +1872,11 @@ impl datafusion::logical_expr::ScalarUDFImpl for PgNow {
         &self,
         _args: datafusion::logical_expr::ScalarFunctionArgs,
     ) -> Result<datafusion::logical_expr::ColumnarValue> {
-        let us = chrono::Utc::now().timestamp_micros();
-        Ok(datafusion::logical_expr::ColumnarValue::Scalar(ScalarValue::TimestampMicrosecond(
-            Some(us),
-            Some(Arc::from("+00:00")),
-        )))
+        // As DataFusion's now(): always simplified to the statement's start time first (an error
+        // here also keeps the constant folder, which runs before `simplify`, away from it).
+        Err(datafusion::common::DataFusionError::Internal(
+            "now() should have been simplified to the statement's start time".into(),
+        ))
     }
     fn simplify(
         &self,
