@@ -34,8 +34,12 @@ pub async fn handle_query(
         None => plan,
     };
     let df = DataFrame::new(state, plan);
-    let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
-    let batches = df.collect().await?;
+    // The analyzer (type coercion of UNION branches, Postgres casts) may change output types:
+    // describe the rows from the plan that produces them.
+    let task = Arc::new(df.task_ctx());
+    let physical = df.create_physical_plan().await?;
+    let schema: SchemaRef = physical.schema();
+    let batches = datafusion::physical_plan::collect(physical, task).await?;
     let (schema, batches) = if is_explain { explain_rows(&batches)? } else { rename(schema, batches, names)? };
     let rows = batches.iter().map(|b| b.num_rows()).sum();
     Ok(StatementResult::Rows { schema, batches, tag: "SELECT".into(), rows_in_tag: Some(rows) })
