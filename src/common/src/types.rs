@@ -229,6 +229,28 @@ impl DataType {
     }
 }
 
+/// One type of every scalar kind (numeric unconstrained): what code that must handle every
+/// type (system catalogs, encodings and their tests) iterates over.
+pub fn scalar_types() -> Vec<DataType> {
+    vec![
+        DataType::Boolean,
+        DataType::Int16,
+        DataType::Int32,
+        DataType::Int64,
+        DataType::Float32,
+        DataType::Float64,
+        DataType::Decimal { precision: None, scale: None },
+        DataType::Varchar,
+        DataType::Bytea,
+        DataType::Date,
+        DataType::Time,
+        DataType::Timestamp,
+        DataType::Timestamptz,
+        DataType::Interval,
+        DataType::Jsonb,
+    ]
+}
+
 /// The Postgres spelling, as `DESCRIBE`, `format_type` and error messages show it.
 impl fmt::Display for DataType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -259,24 +281,8 @@ mod tests {
     use super::*;
 
     fn all_types() -> Vec<DataType> {
-        let scalars = vec![
-            DataType::Boolean,
-            DataType::Int16,
-            DataType::Int32,
-            DataType::Int64,
-            DataType::Float32,
-            DataType::Float64,
-            DataType::Decimal { precision: None, scale: None },
-            DataType::Decimal { precision: Some(10), scale: Some(2) },
-            DataType::Varchar,
-            DataType::Bytea,
-            DataType::Date,
-            DataType::Time,
-            DataType::Timestamp,
-            DataType::Timestamptz,
-            DataType::Interval,
-            DataType::Jsonb,
-        ];
+        let mut scalars = scalar_types();
+        scalars.push(DataType::Decimal { precision: Some(10), scale: Some(2) });
         let mut all = scalars.clone();
         all.extend(scalars.into_iter().map(|t| DataType::List(Box::new(t))));
         all

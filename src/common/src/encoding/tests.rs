@@ -36,23 +36,9 @@ enum Val {
 }
 
 fn key_types() -> Vec<DataType> {
-    vec![
-        DataType::Boolean,
-        DataType::Int16,
-        DataType::Int32,
-        DataType::Int64,
-        DataType::Float32,
-        DataType::Float64,
-        DataType::Decimal { precision: None, scale: None },
-        DataType::Decimal { precision: Some(10), scale: Some(2) },
-        DataType::Varchar,
-        DataType::Bytea,
-        DataType::Date,
-        DataType::Time,
-        DataType::Timestamp,
-        DataType::Timestamptz,
-        DataType::Interval,
-    ]
+    let mut types: Vec<DataType> = crate::types::scalar_types().into_iter().filter(|t| t.is_orderable_key()).collect();
+    types.push(DataType::Decimal { precision: Some(10), scale: Some(2) });
+    types
 }
 
 fn key_type() -> impl Strategy<Value = DataType> {

@@ -1127,24 +1127,8 @@ fn null_and_scalar_helpers() {
 // -------------------------------------------------------------------------------------------
 
 fn every_type() -> Vec<DataType> {
-    let scalars = vec![
-        DataType::Boolean,
-        DataType::Int16,
-        DataType::Int32,
-        DataType::Int64,
-        DataType::Float32,
-        DataType::Float64,
-        numeric(),
-        numeric_ps(10, 2),
-        DataType::Varchar,
-        DataType::Bytea,
-        DataType::Date,
-        DataType::Time,
-        DataType::Timestamp,
-        DataType::Timestamptz,
-        DataType::Interval,
-        DataType::Jsonb,
-    ];
+    let mut scalars = crate::types::scalar_types();
+    scalars.push(numeric_ps(10, 2));
     let mut all = scalars.clone();
     all.extend(scalars.iter().cloned().map(list_of));
     all.push(list_of(list_of(DataType::Int32)));

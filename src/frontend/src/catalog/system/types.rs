@@ -258,23 +258,7 @@ mod tests {
 
     #[test]
     fn every_column_type_is_listed() {
-        for ty in [
-            DataType::Boolean,
-            DataType::Int16,
-            DataType::Int32,
-            DataType::Int64,
-            DataType::Float32,
-            DataType::Float64,
-            DataType::Decimal { precision: None, scale: None },
-            DataType::Varchar,
-            DataType::Bytea,
-            DataType::Date,
-            DataType::Time,
-            DataType::Timestamp,
-            DataType::Timestamptz,
-            DataType::Interval,
-            DataType::Jsonb,
-        ] {
+        for ty in tributary_common::types::scalar_types() {
             let oid = i64::from(ty.pg_oid());
             let name = format_type(oid, None);
             assert_eq!(name.as_deref(), Some(ty.to_string().as_str()));
