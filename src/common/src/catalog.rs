@@ -49,3 +49,13 @@ pub fn column_type(c: &ColumnDesc) -> Result<DataType> {
         None => Err(crate::CommonError::Encoding(format!("column {} has no type", c.name))),
     }
 }
+
+/// Actor ids at or above this are not actors but tables' change streams (see
+/// [`table_source_actor_id`]); meta numbers real actors below it.
+pub const TABLE_SOURCE_ACTOR_BASE: u32 = 0x8000_0000;
+
+/// The pseudo actor a table's change stream comes from: streaming jobs reading the table have it
+/// as their upstream, as if the table were an actor.
+pub fn table_source_actor_id(table_id: TableId) -> u32 {
+    TABLE_SOURCE_ACTOR_BASE | table_id
+}

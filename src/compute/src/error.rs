@@ -18,6 +18,14 @@ pub enum ComputeError {
     Arrow(#[from] arrow::error::ArrowError),
     #[error("meta: {0}")]
     Meta(String),
+    #[error("streaming: {0}")]
+    Stream(String),
+}
+
+impl From<crate::stream::StreamError> for ComputeError {
+    fn from(e: crate::stream::StreamError) -> Self {
+        ComputeError::Stream(e.to_string())
+    }
 }
 
 impl From<ComputeError> for tonic::Status {
@@ -27,7 +35,7 @@ impl From<ComputeError> for tonic::Status {
             ComputeError::InvalidRequest(_) | ComputeError::Common(_) | ComputeError::Arrow(_) => {
                 tonic::Code::InvalidArgument
             }
-            ComputeError::Storage(_) | ComputeError::Meta(_) => tonic::Code::Internal,
+            ComputeError::Storage(_) | ComputeError::Meta(_) | ComputeError::Stream(_) => tonic::Code::Internal,
         };
         tonic::Status::new(code, e.to_string())
     }

@@ -5,6 +5,7 @@ pub mod error;
 pub mod row_id;
 pub mod rpc;
 pub mod server;
+pub mod stream;
 pub mod table;
 
 pub use server::{start, ComputeHandle, ComputeOpts};

@@ -13,11 +13,13 @@ use tributary_proto::compute::stream_service_server::StreamService;
 use tributary_proto::compute::*;
 
 use crate::error::ComputeError;
+use crate::stream::StreamManager;
 use crate::table::{scan_table, TableManager};
 
 #[derive(Clone)]
 pub struct ComputeServices {
     pub tables: Arc<TableManager>,
+    pub streams: Arc<StreamManager>,
 }
 
 #[tonic::async_trait]
@@ -38,8 +40,18 @@ impl StreamService for ComputeServices {
         if req.curr_epoch <= req.prev_epoch {
             return Err(Status::invalid_argument("barrier epochs must increase"));
         }
-        self.tables.barrier(req.prev_epoch, req.curr_epoch).await?;
-        Ok(Response::new(BarrierCompleteResponse { epoch: req.prev_epoch }))
+        let backfill = self.streams.inject_barrier(req.prev_epoch, req.curr_epoch, req.mutation).await.map_err(ComputeError::from)?;
+        Ok(Response::new(BarrierCompleteResponse { epoch: req.prev_epoch, backfill }))
+    }
+
+    async fn build_actors(&self, req: Request<BuildActorsRequest>) -> Result<Response<BuildActorsResponse>, Status> {
+        self.streams.build_actors(&req.into_inner().actors).map_err(ComputeError::from)?;
+        Ok(Response::new(BuildActorsResponse {}))
+    }
+
+    async fn drop_actors(&self, req: Request<DropActorsRequest>) -> Result<Response<DropActorsResponse>, Status> {
+        self.streams.drop_actors(&req.into_inner().actor_ids);
+        Ok(Response::new(DropActorsResponse {}))
     }
 
     async fn commit_epoch(&self, req: Request<CommitEpochRequest>) -> Result<Response<CommitEpochResponse>, Status> {
@@ -55,8 +67,9 @@ impl DmlService for ComputeServices {
         let chunk = req.chunk.ok_or_else(|| Status::invalid_argument("missing chunk"))?;
         let chunk = StreamChunk::from_protobuf(&chunk).map_err(ComputeError::from)?;
         let table = self.tables.table(req.table_id)?;
-        let rows = table.write(chunk, &self.tables.row_ids())?;
-        Ok(Response::new(WriteResponse { epoch: self.tables.current_epoch(), rows: rows as u64 }))
+        let (rows, epoch) =
+            table.write(chunk, &self.tables.row_ids(), self.tables.store(), self.tables.current_epoch()).await?;
+        Ok(Response::new(WriteResponse { epoch, rows: rows as u64 }))
     }
 }
 

@@ -17,6 +17,7 @@ use tributary_storage::StateStore;
 
 use crate::error::{ComputeError, ComputeResult};
 use crate::rpc::ComputeServices;
+use crate::stream::StreamManager;
 use crate::table::TableManager;
 
 #[derive(Debug, Clone)]
@@ -42,8 +43,9 @@ pub async fn start(opts: ComputeOpts, store: Arc<dyn StateStore>) -> ComputeResu
     let addr = listener.local_addr().map_err(|e| ComputeError::Meta(e.to_string()))?;
     let advertise = opts.advertise.clone().unwrap_or_else(|| addr.to_string());
 
-    let tables = Arc::new(TableManager::new(store));
-    let services = ComputeServices { tables: tables.clone() };
+    let tables = Arc::new(TableManager::new(store.clone()));
+    let streams = Arc::new(StreamManager::new(store, tables.clone()));
+    let services = ComputeServices { tables: tables.clone(), streams };
     tokio::spawn(async move {
         let r = tonic::transport::Server::builder()
             .add_service(StreamServiceServer::new(services.clone()).max_decoding_message_size(usize::MAX))

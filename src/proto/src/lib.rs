@@ -8,6 +8,9 @@ pub mod common {
 pub mod catalog {
     tonic::include_proto!("catalog");
 }
+pub mod stream_plan {
+    tonic::include_proto!("stream_plan");
+}
 pub mod meta {
     tonic::include_proto!("meta");
 }

@@ -17,4 +17,4 @@ pub use builder::ColumnBuilder;
 pub use memcomparable::{decode_key, encode_key_columns};
 pub use table_key::{table_key, table_key_prefix, table_vnode_prefix, TABLE_PREFIX_LEN, VNODE_PREFIX_LEN};
 pub use value::{decode_value, encode_value_columns};
-pub use vnode::{vnode_of_key, VNODE_COUNT};
+pub use vnode::{bitmap_has_vnode, vnode_bitmap, vnode_of_key, vnode_owners, vnode_range, VNODE_BITMAP_BYTES, VNODE_COUNT};

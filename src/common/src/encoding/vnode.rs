@@ -35,3 +35,57 @@ mod tests {
 
     const PINNED: [u16; 3] = [0x99, 91, 18];
 }
+
+/// Bytes of a vnode bitmap: a bit per vnode, vnode `v` at byte `v / 8`, bit `v % 8` (LSB first).
+pub const VNODE_BITMAP_BYTES: usize = VNODE_COUNT / 8;
+
+/// The vnodes actor `index` of `parallelism` actors owns: a contiguous share of the 256, so
+/// that scaling moves whole ranges.
+pub fn vnode_range(index: usize, parallelism: usize) -> std::ops::Range<usize> {
+    let n = parallelism.max(1);
+    (index * VNODE_COUNT / n)..((index + 1) * VNODE_COUNT / n)
+}
+
+/// The bitmap of [`vnode_range`].
+pub fn vnode_bitmap(index: usize, parallelism: usize) -> Vec<u8> {
+    let mut bitmap = vec![0u8; VNODE_BITMAP_BYTES];
+    for v in vnode_range(index, parallelism) {
+        bitmap[v / 8] |= 1 << (v % 8);
+    }
+    bitmap
+}
+
+/// Whether `bitmap` (empty = every vnode) contains `vnode`.
+pub fn bitmap_has_vnode(bitmap: &[u8], vnode: u16) -> bool {
+    bitmap.is_empty() || bitmap.get(vnode as usize / 8).is_some_and(|b| b & (1 << (vnode % 8)) != 0)
+}
+
+/// For each vnode, the index of the actor (of `parallelism`) that owns it.
+pub fn vnode_owners(parallelism: usize) -> Vec<usize> {
+    let n = parallelism.max(1);
+    let mut owners = vec![0; VNODE_COUNT];
+    for i in 0..n {
+        for v in vnode_range(i, n) {
+            owners[v] = i;
+        }
+    }
+    owners
+}
+
+#[cfg(test)]
+mod bitmap_tests {
+    use super::*;
+
+    #[test]
+    fn ranges_cover_every_vnode_once() {
+        for n in [1, 2, 3, 7, 256] {
+            let owners = vnode_owners(n);
+            for (v, owner) in owners.iter().enumerate() {
+                for i in 0..n {
+                    assert_eq!(bitmap_has_vnode(&vnode_bitmap(i, n), v as u16), i == *owner);
+                }
+            }
+        }
+        assert!(bitmap_has_vnode(&[], 255));
+    }
+}

@@ -23,6 +23,8 @@ pub use writer::TableWriter;
 
 use crate::error::{ComputeError, ComputeResult};
 use crate::row_id::RowIdGenerator;
+use crate::stream::exchange::ChannelRegistry;
+use crate::stream::message::Barrier;
 
 pub struct TableManager {
     store: Arc<dyn StateStore>,
@@ -75,9 +77,8 @@ impl TableManager {
     }
 
     pub async fn drop_table(&self, table_id: u32) -> ComputeResult<()> {
-        if self.tables.write().remove(&table_id).is_none() {
-            return Ok(());
-        }
+        // Also for ids without a writer: the internal state tables of a dropped streaming job.
+        self.tables.write().remove(&table_id);
         let prefix = table_key_prefix(table_id);
         let mut end = prefix;
         // Table ids stay below u32::MAX, so the increment cannot overflow.
@@ -102,19 +103,19 @@ impl TableManager {
         self.tables.read().get(&table_id).cloned().ok_or(ComputeError::TableNotFound(table_id))
     }
 
-    /// Seals `prev_epoch`: every write acknowledged so far goes into the state store at it.
-    pub async fn barrier(&self, prev_epoch: u64, curr_epoch: u64) -> ComputeResult<()> {
+    /// Closes the open epoch of every table at `barrier` (their writes go into the store at
+    /// `barrier.epoch.prev`, subscribers get the barrier). Sealing is the caller's, once every
+    /// actor passed the barrier too.
+    pub async fn barrier(&self, barrier: &Barrier, channels: &ChannelRegistry) -> ComputeResult<()> {
         let writers: Vec<_> = self.tables.read().values().cloned().collect();
-        let mut kvs = std::mem::take(&mut *self.dropped.lock());
+        let dropped = std::mem::take(&mut *self.dropped.lock());
+        if !dropped.is_empty() {
+            self.store.ingest_batch(dropped, barrier.epoch.prev)?;
+        }
         for w in writers {
-            kvs.extend(w.take_pending());
+            w.barrier(barrier, &self.store, channels).await?;
         }
-        if !kvs.is_empty() {
-            self.store.ingest_batch(kvs, prev_epoch)?;
-        }
-        self.store.seal_epoch(prev_epoch);
-        self.current_epoch.store(curr_epoch, Ordering::Release);
-        self.store.sync(prev_epoch).await?;
+        self.current_epoch.store(barrier.epoch.curr, Ordering::Release);
         Ok(())
     }
 
