@@ -193,3 +193,132 @@ async fn view_backfills_and_follows_changes() {
     let (p, c) = barrier(n);
     streams.inject_barrier(p, c, None).await.unwrap();
 }
+
+const VIEW2: u32 = 1003;
+
+/// Actor `index` of 2 for VIEW, with half of the vnodes.
+fn parallel_view_actor(actor_id: u32, index: usize) -> StreamActor {
+    let mut a = view_actor(actor_id);
+    a.vnode_bitmap = tributary_common::encoding::vnode_bitmap(index, 2);
+    a
+}
+
+/// StreamScan(VIEW) → Materialize(VIEW2), one actor reading both VIEW actors.
+fn view_on_view_actor(actor_id: u32, upstream: Vec<u32>) -> StreamActor {
+    let mut a = view_actor(actor_id);
+    a.job_id = VIEW2;
+    let node = a.node.as_mut().unwrap();
+    if let Some(Body::Materialize(m)) = &mut node.body {
+        m.table_id = VIEW2;
+        m.dist_key = vec![];
+    }
+    if let Some(Body::StreamScan(s)) = &mut node.input[0].body {
+        s.table_id = VIEW;
+    }
+    a.upstreams = vec![MergeUpstream { upstream_table_id: VIEW, upstream_actor_ids: upstream, ..Default::default() }];
+    a
+}
+
+async fn read(store: &Arc<dyn tributary_storage::StateStore>, table: u32, dist: Vec<usize>, at: u64) -> Vec<OwnedRow> {
+    let mut t = StateTable::new(store.clone(), table, schema(&types()), vec![0], vec![], dist, vec![]).unwrap();
+    t.init_epoch(at);
+    let mut rows = t.iter_prefix(&[]).await.unwrap();
+    rows.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    rows
+}
+
+#[tokio::test]
+async fn parallel_view_and_view_on_view() {
+    let store = store();
+    let tables = Arc::new(TableManager::new(store.clone()));
+    let streams = StreamManager::new(store.clone(), tables.clone());
+    tables.create_table(&table()).unwrap();
+    let mut model = std::collections::BTreeMap::new();
+    let mut n = 1u64;
+    let mut next = || {
+        n += 1;
+        (epoch(n - 1), epoch(n))
+    };
+
+    let rows: Vec<OwnedRow> = (0..2000).map(|k| row(k, k as i64)).collect();
+    for r in &rows {
+        model.insert(k_of(r), r.clone());
+    }
+    write(&tables, vec![Op::Insert; rows.len()], rows).await;
+    let (p, c) = next();
+    streams.inject_barrier(p, c, None).await.unwrap();
+
+    // VIEW with two actors, hash-subscribed to the table.
+    streams.build_actors(&[parallel_view_actor(1, 0), parallel_view_actor(2, 1)]).unwrap();
+    let owners = tributary_common::encoding::vnode_owners(2);
+    let add = Mutation {
+        mutation: Some(mutation::Mutation::Add(AddMutation {
+            actor_ids: vec![1, 2],
+            subscriptions: vec![UpstreamSubscription {
+                upstream_table_id: TABLE,
+                dispatcher: Some(PbDispatcher {
+                    r#type: DispatcherType::Hash as i32,
+                    dist_key: vec![0],
+                    downstream_actor_ids: vec![1, 2],
+                    vnode_to_actor: owners.iter().map(|o| *o as u32 + 1).collect(),
+                    ..Default::default()
+                }),
+            }],
+        })),
+    };
+    let (p, c) = next();
+    streams.inject_barrier(p, c, Some(add)).await.unwrap();
+
+    let mut view2_started = false;
+    for round in 0..30 {
+        let mut ops = Vec::new();
+        let mut rows = Vec::new();
+        for j in 0..40 {
+            let k = ((round * 89 + j * 53) % 2400) as i32;
+            if j % 4 == 0 {
+                ops.push(Op::Delete);
+                rows.push(row(k, 0));
+                model.remove(&k);
+            } else {
+                ops.push(Op::Insert);
+                rows.push(row(k, (round * 100 + j) as i64));
+                model.insert(k, row(k, (round * 100 + j) as i64));
+            }
+        }
+        write(&tables, ops, rows).await;
+        let (p, c) = next();
+        let mutation = if round == 3 {
+            // VIEW2 over VIEW, created while VIEW is (maybe) still backfilling.
+            streams.build_actors(&[view_on_view_actor(3, vec![1, 2])]).unwrap();
+            view2_started = true;
+            Some(Mutation {
+                mutation: Some(mutation::Mutation::Add(AddMutation {
+                    actor_ids: vec![3],
+                    subscriptions: vec![UpstreamSubscription {
+                        upstream_table_id: VIEW,
+                        dispatcher: Some(PbDispatcher {
+                            r#type: DispatcherType::Simple as i32,
+                            downstream_actor_ids: vec![3],
+                            ..Default::default()
+                        }),
+                    }],
+                })),
+            })
+        } else {
+            None
+        };
+        streams.inject_barrier(p, c, mutation).await.unwrap();
+        store.commit_epoch(p);
+    }
+    assert!(view2_started);
+    // A few quiet barriers let every backfill finish.
+    for _ in 0..5 {
+        let (p, c) = next();
+        streams.inject_barrier(p, c, None).await.unwrap();
+        store.commit_epoch(p);
+    }
+    let (p, _) = next();
+    let expected: Vec<OwnedRow> = model.values().cloned().collect();
+    assert_eq!(read(&store, VIEW, vec![0], p).await, expected);
+    assert_eq!(read(&store, VIEW2, vec![], p).await, expected);
+}
