@@ -5,6 +5,8 @@
 //! - [`jsonb`]: the `jsonb` type (held as normalized JSON text in `LargeUtf8`), its operators and functions.
 
 
+// See Cargo.toml: linked for its feature unification only.
+use datafusion_proto as _;
 use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
 

@@ -82,6 +82,7 @@ impl From<tonic::Status> for FrontendError {
 fn known_sqlstate(code: &str) -> Option<&'static str> {
     const CODES: &[&str] = &[
         "42P04", "42P06", "42P07", "3D000", "3F000", "42P01", "22023", "2BP01", "58000", "XX000", "23502", "22000",
+        "42809", "0A000", "42701", "42601", "42704", "42P16", "55000", "55006", "53000",
     ];
     CODES.iter().find(|c| **c == code).copied()
 }
@@ -104,6 +105,15 @@ fn datafusion_sqlstate(e: &DataFusionError) -> &'static str {
     }
     if lower.contains("does not support logical expression windowfunction") {
         return "42P20";
+    }
+    if undefined_operator_body(&msg).is_some() {
+        return "42883";
+    }
+    if lower.contains("must be in group by or an aggregate function") || lower.contains("must appear in the group by clause") {
+        return "42803";
+    }
+    if lower.contains("cannot create filter with non-boolean predicate") {
+        return "42804";
     }
     match e {
         DataFusionError::SQL(..) => {
@@ -150,12 +160,29 @@ fn datafusion_sqlstate(e: &DataFusionError) -> &'static str {
 fn runtime_sqlstate(lower: &str) -> &'static str {
     if lower.contains("divide by zero") || lower.contains("division by zero") {
         "22012"
-    } else if lower.contains("overflow") || lower.contains("out of range") {
+    } else if lower.contains("overflow")
+        || lower.contains("out of range")
+        || lower.contains("too large to store in a decimal")
+        || int_cast_overflow(lower).is_some()
+    {
         "22003"
     } else if lower.contains("cast error") || lower.contains("invalid input syntax") || lower.contains("cannot cast") {
         "22P02"
     } else {
         "22000"
+    }
+}
+
+/// Arrow's "Can't cast value 32768 to type Int16": the Postgres type name of the target.
+fn int_cast_overflow(msg: &str) -> Option<&'static str> {
+    let lower = msg.to_ascii_lowercase();
+    let i = lower.find("can't cast value ")?;
+    let target = lower[i..].split(" to type ").nth(1)?;
+    match target.trim() {
+        "int16" => Some("smallint"),
+        "int32" => Some("integer"),
+        "int64" => Some("bigint"),
+        _ => None,
     }
 }
 
@@ -214,16 +241,83 @@ fn datafusion_message(e: &DataFusionError) -> String {
     out
 }
 
+/// The "left op right" part of DataFusion's errors for operators without an implementation for
+/// their operand types (Postgres: no such operator).
+fn undefined_operator_body(msg: &str) -> Option<&str> {
+    const PREFIXES: &[&str] = &[
+        "Cannot coerce arithmetic expression ",
+        "Cannot infer common argument type for comparison operation ",
+        "Cannot infer common argument type for logical boolean operation ",
+        "Cannot infer common argument type for regex operation ",
+        "Cannot infer common type for bitwise operation ",
+        "Cannot infer common argument type for operation ",
+    ];
+    let rest = PREFIXES.iter().find_map(|p| msg.find(p).map(|i| &msg[i + p.len()..]))?;
+    Some(rest.strip_suffix(" to valid types").unwrap_or(rest))
+}
+
+/// `Utf8 - Int64` → `operator does not exist: character varying - bigint`. Arrow type names
+/// contain spaces (`Decimal128(38, 10)`), so every split into "type op type" is tried.
+fn undefined_operator_message(body: &str) -> String {
+    let spaces: Vec<usize> = body.match_indices(' ').map(|(i, _)| i).collect();
+    for (k, &i) in spaces.iter().enumerate() {
+        for &j in &spaces[k + 1..] {
+            if let (Some(l), Some(r)) = (pg_type_name(&body[..i]), pg_type_name(&body[j + 1..])) {
+                return format!("operator does not exist: {l} {} {r}", &body[i + 1..j]);
+            }
+        }
+    }
+    format!("operator does not exist: {body}")
+}
+
+/// The Postgres name of an Arrow type as DataFusion prints it (`Int32` → `integer`).
+fn pg_type_name(arrow_name: &str) -> Option<String> {
+    use std::str::FromStr;
+    let arrow = arrow::datatypes::DataType::from_str(arrow_name).ok()?;
+    tributary_common::types::DataType::from_arrow(&arrow).ok().map(|t| t.to_string())
+}
+
 /// Postgres' wording of errors DataFusion words its own way.
 fn postgres_wording(out: &str) -> Option<String> {
+    if let Some(body) = undefined_operator_body(out) {
+        return Some(undefined_operator_message(body));
+    }
+    if let Some(i) = out.find("must appear in the GROUP BY clause") {
+        // `... column "t.x" must appear ...` or `HAVING clause references: x must appear ...`
+        let head = out[..i].trim_end();
+        let column = match head.strip_suffix('"').and_then(|h| h.rfind('"').map(|j| &h[j + 1..])) {
+            Some(c) => c,
+            None => head.rsplit(": ").next().unwrap_or(head),
+        };
+        return Some(format!("column \"{column}\" must appear in the GROUP BY clause or be used in an aggregate function"));
+    }
+    if let Some(rest) = out.strip_prefix("Cannot create filter with non-boolean predicate ") {
+        let arrow_type = rest.rsplit(" returning ").next().unwrap_or_default();
+        let pg = pg_type_name(arrow_type).unwrap_or_else(|| arrow_type.to_string());
+        return Some(format!("argument of WHERE must be type boolean, not type {pg}"));
+    }
     if let Some(rest) = out.strip_prefix("Inconsistent data length across values list: got ") {
         // "got X values in row R but expected Y"
         let nums: Vec<usize> = rest.split(|c: char| !c.is_ascii_digit()).filter_map(|t| t.parse().ok()).collect();
+        // The first row sets the expected length, unless the list is checked against the target
+        // columns of an INSERT: only a mismatch in row 0 can be about the target columns.
         return Some(match nums.as_slice() {
-            [got, _, expected, ..] if got > expected => "INSERT has more expressions than target columns".into(),
-            [got, _, expected, ..] if got < expected => "INSERT has more target columns than expressions".into(),
+            [got, 0, expected, ..] if got > expected => "INSERT has more expressions than target columns".into(),
+            [got, 0, expected, ..] if got < expected => "INSERT has more target columns than expressions".into(),
             _ => "VALUES lists must all be the same length".into(),
         });
+    }
+    if let Some(name) = int_cast_overflow(out) {
+        return Some(format!("{name} out of range"));
+    }
+    // Integer kernels of Arrow/DataFusion: "Int32Array overflow on abs(-2147483648)".
+    for (arrow, pg) in [("Int16Array overflow", "smallint"), ("Int32Array overflow", "integer"), ("Int64Array overflow", "bigint")] {
+        if out.contains(arrow) {
+            return Some(format!("{pg} out of range"));
+        }
+    }
+    if out.contains("is too large to store in a Decimal") {
+        return Some("numeric field overflow".into());
     }
     if out.starts_with("Column count doesn't match insert query") {
         return Some("INSERT has more expressions than target columns".into());
@@ -286,5 +380,67 @@ mod tests {
             None,
         ));
         assert_eq!(e.sqlstate(), "22012");
+    }
+
+    #[test]
+    fn undefined_operators() {
+        let e = FrontendError::DataFusion(DataFusionError::Plan(
+            "Cannot coerce arithmetic expression Utf8 - Int64 to valid types".into(),
+        ));
+        assert_eq!(e.sqlstate(), "42883");
+        assert_eq!(e.message(), "operator does not exist: character varying - bigint");
+        let e = FrontendError::DataFusion(DataFusionError::Plan(
+            "Cannot infer common type for bitwise operation Decimal128(38, 10) # Timestamp(µs)".into(),
+        ));
+        assert_eq!(e.sqlstate(), "42883");
+        assert!(e.message().starts_with("operator does not exist: numeric # "), "{}", e.message());
+    }
+
+    #[test]
+    fn grouping_and_filter_errors() {
+        let e = FrontendError::DataFusion(DataFusionError::Plan(
+            "Column in SELECT must be in GROUP BY or an aggregate function: While expanding wildcard, column \"t.id\" must appear in the GROUP BY clause or must be part of an aggregate function, currently only \"count(Int64(1))\" appears in the SELECT clause satisfies this requirement".into(),
+        ));
+        assert_eq!(e.sqlstate(), "42803");
+        assert_eq!(e.message(), "column \"t.id\" must appear in the GROUP BY clause or be used in an aggregate function");
+        let e = FrontendError::DataFusion(DataFusionError::Plan(
+            "Cannot create filter with non-boolean predicate 't.id' returning Int32".into(),
+        ));
+        assert_eq!(e.sqlstate(), "42804");
+        assert_eq!(e.message(), "argument of WHERE must be type boolean, not type integer");
+    }
+
+    #[test]
+    fn overflow_errors() {
+        let e = FrontendError::DataFusion(DataFusionError::ArrowError(
+            Box::new(arrow::error::ArrowError::CastError("Can't cast value 32768 to type Int16".into())),
+            None,
+        ));
+        assert_eq!(e.sqlstate(), "22003");
+        assert_eq!(e.message(), "smallint out of range");
+        let e = FrontendError::DataFusion(DataFusionError::ArrowError(
+            Box::new(arrow::error::ArrowError::InvalidArgumentError(
+                "12345.68 is too large to store in a Decimal128 of precision 5. Max is 999.99".into(),
+            )),
+            None,
+        ));
+        assert_eq!(e.sqlstate(), "22003");
+        assert_eq!(e.message(), "numeric field overflow");
+        let e = FrontendError::DataFusion(DataFusionError::Execution("Int32Array overflow on abs(-2147483648)".into()));
+        assert_eq!(e.message(), "integer out of range");
+        assert_eq!(e.sqlstate(), "22003");
+    }
+
+    #[test]
+    fn values_lengths() {
+        let msg = |got: usize, row: usize, expected: usize| {
+            FrontendError::DataFusion(DataFusionError::Plan(format!(
+                "Inconsistent data length across values list: got {got} values in row {row} but expected {expected}"
+            )))
+            .message()
+        };
+        assert_eq!(msg(1, 1, 2), "VALUES lists must all be the same length");
+        assert_eq!(msg(3, 0, 2), "INSERT has more expressions than target columns");
+        assert_eq!(msg(1, 0, 2), "INSERT has more target columns than expressions");
     }
 }

@@ -11,5 +11,6 @@ pub mod protocol;
 pub mod planner;
 pub mod server;
 pub mod session;
+pub mod stream;
 
 pub use server::{start, FrontendHandle, FrontendOpts};

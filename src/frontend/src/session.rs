@@ -109,10 +109,7 @@ impl Session {
 
     pub fn set(&mut self, name: &str, value: &str) -> Result<()> {
         let name = canonical(name);
-        let value = self.validate(&name, value)?;
-        if !self.vars.contains_key(&name) {
-            return Err(FrontendError::sql("42704", format!("unrecognized configuration parameter \"{name}\"")));
-        }
+        let value = self.check(&name, value)?;
         // RisingWave: forcing two-phase aggregation enables it.
         if name == "rw_force_two_phase_agg" && value == "true" {
             self.vars.insert("enable_two_phase_agg".into(), "true".into());
@@ -121,15 +118,34 @@ impl Session {
         Ok(())
     }
 
+    /// The value `set(name, value)` would store (validated and normalized), without storing it.
+    pub fn check(&self, name: &str, value: &str) -> Result<String> {
+        let name = canonical(name);
+        let value = self.validate(&name, value)?;
+        if !self.vars.contains_key(&name) && !is_custom(&name) {
+            return Err(FrontendError::sql("42704", format!("unrecognized configuration parameter \"{name}\"")));
+        }
+        Ok(value)
+    }
+
     pub fn reset(&mut self, name: &str) -> Result<()> {
         let name = canonical(name);
-        let default = VARIABLES
+        let default = self.default_value(&name)?;
+        self.vars.insert(name, default);
+        Ok(())
+    }
+
+    /// What RESET sets a variable to.
+    pub fn default_value(&self, name: &str) -> Result<String> {
+        let name = canonical(name);
+        if is_custom(&name) {
+            return Ok(String::new());
+        }
+        VARIABLES
             .iter()
             .find(|(n, _)| *n == name)
             .map(|(_, v)| v.to_string())
-            .ok_or_else(|| FrontendError::sql("42704", format!("unrecognized configuration parameter \"{name}\"")))?;
-        self.vars.insert(name, default);
-        Ok(())
+            .ok_or_else(|| FrontendError::sql("42704", format!("unrecognized configuration parameter \"{name}\"")))
     }
 
     /// (name, value) of every variable, for SHOW ALL.
@@ -209,6 +225,13 @@ impl Session {
     }
 }
 
+/// Postgres accepts any dotted name (`myapp.user_id`) as a custom option: extensions and
+/// applications keep their own settings in the session that way.
+fn is_custom(name: &str) -> bool {
+    let mut parts = name.split('.');
+    name.contains('.') && parts.all(|p| !p.is_empty())
+}
+
 pub fn parse_bool(v: &str) -> Option<bool> {
     match v.trim().trim_matches('\'').to_ascii_lowercase().as_str() {
         "true" | "on" | "yes" | "1" | "t" => Some(true),
@@ -265,5 +288,12 @@ mod tests {
         assert_eq!(s.search_path(), vec!["root".to_string(), "public".to_string()]);
         s.reset("statement_timeout").unwrap();
         assert_eq!(s.statement_timeout(), None);
+        assert_eq!(s.check("TimeZone", "utc").unwrap(), "utc");
+        assert!(s.check("nope", "1").is_err());
+        s.set("myapp.user_id", "42").unwrap();
+        assert_eq!(s.get("MyApp.User_Id").unwrap(), "42");
+        s.reset("myapp.user_id").unwrap();
+        assert_eq!(s.get("myapp.user_id").unwrap(), "");
+        assert!(s.set("myapp.", "1").is_err());
     }
 }

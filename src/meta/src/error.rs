@@ -13,8 +13,20 @@ pub enum MetaError {
     NotFound { kind: &'static str, name: String },
     #[error("{0}")]
     InvalidInput(String),
+    /// Dropping an object others depend on without CASCADE.
     #[error("{0}")]
     DependentObjects(String),
+    /// The statement names the wrong kind of relation (`DROP VIEW` of a materialized view).
+    #[error("{0}")]
+    WrongObjectType(String),
+    /// The object is being created or dropped by another statement.
+    #[error("{0}")]
+    ObjectInUse(String),
+    #[error("{0}")]
+    NotSupported(String),
+    /// The frontend sent a stream plan meta cannot schedule: a bug, not a user error.
+    #[error("invalid stream plan: {0}")]
+    InvalidPlan(String),
     #[error("no compute node is available")]
     NoComputeNode,
     #[error("compute node {addr} failed: {source}")]
@@ -27,6 +39,8 @@ pub enum MetaError {
     Barrier(String),
     #[error("{0}")]
     Startup(String),
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 impl From<MetaError> for tonic::Status {
@@ -41,10 +55,15 @@ impl From<MetaError> for tonic::Status {
             }
             MetaError::InvalidInput(_) => (tonic::Code::InvalidArgument, "22023"),
             MetaError::DependentObjects(_) => (tonic::Code::FailedPrecondition, "2BP01"),
+            MetaError::WrongObjectType(_) => (tonic::Code::InvalidArgument, "42809"),
+            MetaError::ObjectInUse(_) => (tonic::Code::FailedPrecondition, "55006"),
+            MetaError::NotSupported(_) => (tonic::Code::Unimplemented, "0A000"),
             MetaError::NoComputeNode | MetaError::Compute { .. } | MetaError::Barrier(_) => {
                 (tonic::Code::Unavailable, "58000")
             }
-            MetaError::Store(_) | MetaError::Corrupt(_) | MetaError::Startup(_) => (tonic::Code::Internal, "XX000"),
+            MetaError::Store(_) | MetaError::Corrupt(_) | MetaError::Startup(_) | MetaError::InvalidPlan(_) | MetaError::Internal(_) => {
+                (tonic::Code::Internal, "XX000")
+            }
         };
         tonic::Status::with_details(code, e.to_string(), bytes_of(sqlstate))
     }

@@ -1,5 +1,6 @@
 //! The meta server: catalog, meta store (embedded file or etcd), cluster membership, barrier and
-//! epoch management, and the notification stream frontends follow.
+//! epoch management, streaming jobs (materialized views: scheduling fragments into actors,
+//! creating and dropping them on barriers), and the notification stream frontends follow.
 
 pub mod barrier;
 pub mod catalog;
@@ -10,5 +11,6 @@ pub mod manager;
 pub mod rpc;
 pub mod server;
 pub mod store;
+pub mod stream;
 
 pub use server::{start, MetaHandle, MetaOpts};

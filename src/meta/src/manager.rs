@@ -8,11 +8,13 @@ use tokio::sync::{broadcast, Mutex};
 use tributary_common::config::SystemParams;
 use tributary_proto::meta::{notification::Info, Notification, Operation as NotifyOp, Snapshot, SystemParams as PbSystemParams};
 
-use crate::catalog::{CatalogChange, CatalogManager};
+use crate::catalog::{is_streaming_job, CatalogChange, CatalogManager};
 use crate::cluster::ClusterManager;
 use crate::compute_client::ComputeClientPool;
 use crate::error::{MetaError, MetaResult};
 use crate::store::{MetaStore, Operation};
+use crate::stream::backfill::BackfillTracker;
+use crate::stream::fragment_store::FragmentStore;
 
 const SYSTEM_PARAMS_KEY: &str = "system/params";
 /// Notifications a slow subscriber may fall behind by before it is cut off (it then resubscribes
@@ -22,6 +24,8 @@ const NOTIFICATION_BUFFER: usize = 4096;
 pub struct MetaState {
     pub catalog: CatalogManager,
     pub cluster: ClusterManager,
+    /// Actors of created streaming jobs.
+    pub fragments: FragmentStore,
     pub params: SystemParams,
     pub committed_epoch: u64,
     version: u64,
@@ -35,6 +39,9 @@ pub type SharedState = Arc<Mutex<MetaState>>;
 pub struct MetaContext {
     pub state: SharedState,
     pub clients: ComputeClientPool,
+    /// Backfill progress of jobs being created, fed by the barrier manager; outside `state` so
+    /// that progress flows without the meta lock.
+    pub backfill: BackfillTracker,
     /// Watched by the barrier loop to pick up a new interval at once.
     pub params_tx: tokio::sync::watch::Sender<SystemParams>,
 }
@@ -47,6 +54,10 @@ impl MetaState {
     pub async fn load(store: Arc<dyn MetaStore>, initial_params: SystemParams) -> MetaResult<Self> {
         let catalog = CatalogManager::load(store.clone()).await?;
         let cluster = ClusterManager::load(store.clone()).await?;
+        let mut fragments = FragmentStore::load(store.clone()).await?;
+        fragments
+            .retain_jobs(|id| catalog.state().tables.get(&id).is_some_and(is_streaming_job))
+            .await?;
         let params = match store.get(SYSTEM_PARAMS_KEY.as_bytes()).await? {
             Some(v) => {
                 let p = PbSystemParams::decode(v.as_slice()).map_err(|e| MetaError::Corrupt(e.to_string()))?;
@@ -55,7 +66,7 @@ impl MetaState {
             None => initial_params,
         };
         let (notifier, _) = broadcast::channel(NOTIFICATION_BUFFER);
-        Ok(MetaState { catalog, cluster, params, committed_epoch: 0, version: 1, store, notifier })
+        Ok(MetaState { catalog, cluster, fragments, params, committed_epoch: 0, version: 1, store, notifier })
     }
 
     pub fn version(&self) -> u64 {

@@ -7,14 +7,17 @@ use futures::Stream;
 use tokio::sync::broadcast::error::RecvError;
 use tonic::{Request, Response, Status};
 use tributary_proto::common::WorkerType;
-use tributary_proto::compute::{CreateTableRequest as ComputeCreateTable, DropTableRequest as ComputeDropTable};
+use tributary_proto::catalog::TableType;
+use tributary_proto::compute::CreateTableRequest as ComputeCreateTable;
 use tributary_proto::meta::meta_service_server::MetaService;
 use tributary_proto::meta::notification::Info;
 use tributary_proto::meta::*;
 
 use crate::barrier::BarrierHandle;
+use crate::catalog::{is_stored, relation_type};
 use crate::error::MetaError;
 use crate::manager::{params_to_protobuf, MetaContext};
+use crate::stream::{create, drop};
 
 pub struct MetaServiceImpl {
     pub ctx: Arc<MetaContext>,
@@ -41,9 +44,18 @@ impl MetaService for MetaServiceImpl {
             for t in adopted.put_tables {
                 state.notify(Operation::Update, Info::Table(t));
             }
-            // A compute node that comes back gets its tables again before it takes part in barriers.
-            let owned: Vec<_> =
-                state.catalog.state().tables.values().filter(|t| t.owner_worker_id == node.id).cloned().collect();
+            // A compute node that comes back gets its tables and materialized views again
+            // before it takes part in barriers. The views' actors are not rebuilt: that is
+            // recovery (a later step), so a restarted node serves its views as they were
+            // created, empty, and stops maintaining them.
+            let owned: Vec<_> = state
+                .catalog
+                .state()
+                .tables
+                .values()
+                .filter(|t| is_stored(t) && t.owner_worker_id == node.id)
+                .cloned()
+                .collect();
             let mut client = self.ctx.clients.stream_client(&node.host)?;
             for table in owned {
                 client
@@ -102,25 +114,16 @@ impl MetaService for MetaServiceImpl {
 
     async fn drop_database(&self, req: Request<DropDatabaseRequest>) -> Result<Response<DdlResponse>, Status> {
         let req = req.into_inner();
-        let mut state = self.ctx.state.lock().await;
-        if state.catalog.state().database_by_name(&req.name).is_none() && req.if_exists {
-            return Ok(Response::new(DdlResponse { version: state.version(), id: 0 }));
-        }
-        let db_id = state.catalog.state().database_by_name(&req.name).map(|d| d.id);
-        let tables: Vec<_> = state
-            .catalog
-            .state()
-            .tables
-            .values()
-            .filter(|t| Some(t.database_id) == db_id)
-            .cloned()
-            .collect();
-        for t in &tables {
-            self.drop_table_on_compute(&state, t).await?;
-        }
-        let change = state.catalog.drop_database(&req.name).await?;
-        let version = state.notify_change(change);
-        Ok(Response::new(DdlResponse { version, id: db_id.unwrap_or_default() }))
+        let db_id = {
+            let state = self.ctx.state.lock().await;
+            match state.catalog.state().database_by_name(&req.name) {
+                Some(db) => db.id,
+                None if req.if_exists => return Ok(Response::new(DdlResponse { version: state.version(), id: 0 })),
+                None => return Err(MetaError::NotFound { kind: "database", name: req.name }.into()),
+            }
+        };
+        let version = drop::drop_database(self.ctx.clone(), self.barrier.clone(), req.name).await?;
+        Ok(Response::new(DdlResponse { version, id: db_id }))
     }
 
     async fn create_schema(&self, req: Request<CreateSchemaRequest>) -> Result<Response<DdlResponse>, Status> {
@@ -140,28 +143,24 @@ impl MetaService for MetaServiceImpl {
 
     async fn drop_schema(&self, req: Request<DropSchemaRequest>) -> Result<Response<DdlResponse>, Status> {
         let req = req.into_inner();
-        let mut state = self.ctx.state.lock().await;
-        let Some(schema) = state.catalog.state().schema_by_name(req.database_id, &req.name).cloned() else {
-            if req.if_exists {
-                return Ok(Response::new(DdlResponse { version: state.version(), id: 0 }));
+        let schema_id = {
+            let state = self.ctx.state.lock().await;
+            match state.catalog.state().schema_by_name(req.database_id, &req.name) {
+                Some(s) => s.id,
+                None if req.if_exists => return Ok(Response::new(DdlResponse { version: state.version(), id: 0 })),
+                None => return Err(MetaError::NotFound { kind: "schema", name: req.name }.into()),
             }
-            return Err(MetaError::NotFound { kind: "schema", name: req.name }.into());
         };
-        if req.cascade {
-            let tables: Vec<_> =
-                state.catalog.state().tables.values().filter(|t| t.schema_id == schema.id).cloned().collect();
-            for t in &tables {
-                self.drop_table_on_compute(&state, t).await?;
-            }
-        }
-        let change = state.catalog.drop_schema(req.database_id, &req.name, req.cascade).await?;
-        let version = state.notify_change(change);
-        Ok(Response::new(DdlResponse { version, id: schema.id }))
+        let version = drop::drop_schema(self.ctx.clone(), self.barrier.clone(), req.database_id, req.name, req.cascade).await?;
+        Ok(Response::new(DdlResponse { version, id: schema_id }))
     }
 
     async fn create_table(&self, req: Request<CreateTableRequest>) -> Result<Response<DdlResponse>, Status> {
         let req = req.into_inner();
         let table = req.table.ok_or_else(|| Status::invalid_argument("missing table"))?;
+        if relation_type(&table) != TableType::Table {
+            return Err(Status::invalid_argument("CreateTable creates tables only"));
+        }
         let mut state = self.ctx.state.lock().await;
         if let Some(existing) = state.catalog.table_exists_by_name(table.schema_id, &table.name) {
             if req.if_not_exists {
@@ -190,19 +189,48 @@ impl MetaService for MetaServiceImpl {
     }
 
     async fn drop_table(&self, req: Request<DropTableRequest>) -> Result<Response<DdlResponse>, Status> {
+        let id = req.into_inner().table_id;
+        let version = drop::drop_relation(self.ctx.clone(), self.barrier.clone(), id, false, TableType::Table).await?;
+        Ok(Response::new(DdlResponse { version, id }))
+    }
+
+    async fn create_materialized_view(
+        &self,
+        req: Request<CreateMaterializedViewRequest>,
+    ) -> Result<Response<DdlResponse>, Status> {
+        let resp = create::create_materialized_view(self.ctx.clone(), self.barrier.clone(), req.into_inner()).await?;
+        Ok(Response::new(resp))
+    }
+
+    async fn create_view(&self, req: Request<CreateViewRequest>) -> Result<Response<DdlResponse>, Status> {
         let req = req.into_inner();
+        let mut view = req.view.ok_or_else(|| Status::invalid_argument("missing view"))?;
         let mut state = self.ctx.state.lock().await;
-        let table = state
-            .catalog
-            .state()
-            .tables
-            .get(&req.table_id)
-            .cloned()
-            .ok_or_else(|| MetaError::NotFound { kind: "table", name: req.table_id.to_string() })?;
-        self.drop_table_on_compute(&state, &table).await?;
-        let change = state.catalog.drop_table(req.table_id).await?;
+        if let Some(existing) = state.catalog.relation_by_name(view.schema_id, &view.name) {
+            if req.if_not_exists {
+                let id = existing.id;
+                return Ok(Response::new(DdlResponse { version: state.version(), id }));
+            }
+        }
+        // A view is its query, expanded at planning: nothing runs or is stored for it.
+        view.table_type = TableType::View as i32;
+        view.owner_worker_id = 0;
+        let view = state.catalog.prepare_table(view)?;
+        let id = view.id;
+        let change = state.catalog.add_table(view).await?;
         let version = state.notify_change(change);
-        Ok(Response::new(DdlResponse { version, id: req.table_id }))
+        Ok(Response::new(DdlResponse { version, id }))
+    }
+
+    async fn drop_relation(&self, req: Request<DropRelationRequest>) -> Result<Response<DdlResponse>, Status> {
+        let req = req.into_inner();
+        let expected = TableType::try_from(req.expected_type).unwrap_or(TableType::Unspecified);
+        let version = drop::drop_relation(self.ctx.clone(), self.barrier.clone(), req.id, req.cascade, expected).await?;
+        Ok(Response::new(DdlResponse { version, id: req.id }))
+    }
+
+    async fn list_jobs(&self, _req: Request<ListJobsRequest>) -> Result<Response<ListJobsResponse>, Status> {
+        Ok(Response::new(create::list_jobs(&self.ctx).await))
     }
 
     async fn flush(&self, _req: Request<FlushRequest>) -> Result<Response<FlushResponse>, Status> {
@@ -219,24 +247,5 @@ impl MetaService for MetaServiceImpl {
         // The barrier loop may have stopped; then there is nobody to tell.
         let _ = self.ctx.params_tx.send(params);
         Ok(Response::new(SetSystemParamResponse { params: Some(params_to_protobuf(&params)), version }))
-    }
-}
-
-impl MetaServiceImpl {
-    async fn drop_table_on_compute(
-        &self,
-        state: &crate::manager::MetaState,
-        table: &tributary_proto::catalog::Table,
-    ) -> Result<(), MetaError> {
-        // A table whose owner is gone has nothing to clean up on a live node.
-        let Some(worker) = state.cluster.get(table.owner_worker_id).filter(|w| w.alive) else {
-            return Ok(());
-        };
-        let mut client = self.ctx.clients.stream_client(&worker.node.host)?;
-        client
-            .drop_table(ComputeDropTable { table_id: table.id })
-            .await
-            .map_err(|source| MetaError::Compute { addr: worker.node.host.clone(), source })?;
-        Ok(())
     }
 }

@@ -16,6 +16,7 @@ use crate::error::{MetaError, MetaResult};
 use crate::manager::{MetaContext, MetaState};
 use crate::rpc::MetaServiceImpl;
 use crate::store::open_meta_store;
+use crate::stream::backfill::BackfillTracker;
 
 #[derive(Debug, Clone)]
 pub struct MetaOpts {
@@ -38,7 +39,12 @@ pub async fn start(opts: MetaOpts) -> MetaResult<MetaHandle> {
     let store = open_meta_store(&opts.meta_store).await.map_err(|e| MetaError::Startup(format!("cannot open meta store {}: {e}", opts.meta_store)))?;
     let state = MetaState::load(store, opts.params).await?;
     let (params_tx, _) = tokio::sync::watch::channel(state.params);
-    let ctx = Arc::new(MetaContext { state: Arc::new(Mutex::new(state)), clients: ComputeClientPool::default(), params_tx });
+    let ctx = Arc::new(MetaContext {
+        state: Arc::new(Mutex::new(state)),
+        clients: ComputeClientPool::default(),
+        backfill: BackfillTracker::default(),
+        params_tx,
+    });
     let barrier = barrier::start(ctx.clone());
 
     let expiry_ctx = ctx.clone();

@@ -69,7 +69,7 @@ async fn prepared_statements_and_binary_values() {
 
     // The session still works after errors.
     let row = client.query_one("SELECT 1 + 1", &[]).await.unwrap();
-    assert_eq!(row.get::<_, i64>(0), 2);
+    assert_eq!(row.get::<_, i32>(0), 2);
 
     client.batch_execute("DROP TABLE ext").await.unwrap();
 }

@@ -1,4 +1,5 @@
 //! Integration tests against a real `tributary playground` process.
 
 mod cluster;
+mod differential;
 mod extended_protocol;

@@ -3,7 +3,7 @@
 
 use std::sync::{Arc, OnceLock};
 
-use arrow::array::{ArrayRef, BooleanArray, RecordBatch};
+use arrow::array::{Array, ArrayRef, BooleanArray, RecordBatch};
 use arrow::datatypes::Schema;
 use datafusion::execution::TaskContext;
 use datafusion::physical_expr::PhysicalExpr;
@@ -42,5 +42,9 @@ pub fn eval_predicate(expr: &ExprRef, batch: &RecordBatch) -> StreamResult<Boole
         .as_any()
         .downcast_ref::<BooleanArray>()
         .ok_or_else(|| StreamError::plan("predicate is not boolean"))?;
-    Ok(arrow::compute::prep_null_mask_filter(bools))
+    // prep_null_mask_filter expects a null buffer; without NULLs the values are the mask.
+    Ok(match bools.nulls() {
+        Some(_) => arrow::compute::prep_null_mask_filter(bools),
+        None => bools.clone(),
+    })
 }

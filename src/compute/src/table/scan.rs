@@ -65,7 +65,7 @@ pub async fn scan_table(
         let mut pk = key
             .get(KEY_PREFIX_LEN..)
             .ok_or_else(|| ComputeError::InvalidRequest(format!("corrupt key in table {}", table.table_id)))?;
-        decode_key(&mut pk, &pk_types, &[], &mut pk_builders)?;
+        decode_key(&mut pk, &pk_types, &table.pk_desc, &mut pk_builders)?;
         decode_value(&value, &value_types, &mut value_builders)?;
         rows += 1;
         if rows == SCAN_BATCH_ROWS {

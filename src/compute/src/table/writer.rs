@@ -26,6 +26,8 @@ pub struct TableWriter {
     pub table_id: u32,
     pub schema: TableSchema,
     pub pk_indices: Vec<usize>,
+    /// Descending flags of the key columns (materialized views ordered by their top-N key).
+    pub pk_desc: Vec<bool>,
     /// Columns stored in the value: every column not in the key, in table order.
     pub value_indices: Vec<usize>,
     pub row_id_index: Option<usize>,
@@ -50,7 +52,9 @@ impl TableWriter {
         let schema = TableSchema::of(table)?;
         let n = schema.types.len();
         let pk_indices: Vec<usize> = table.pk_indices.iter().map(|i| *i as usize).collect();
-        if pk_indices.is_empty() || pk_indices.iter().any(|i| *i >= n) {
+        let accepts_dml = matches!(TableType::try_from(table.table_type), Ok(TableType::Table | TableType::Unspecified));
+        // A view with at most one row (a simple aggregate) has an empty key; a table never does.
+        if (accepts_dml && pk_indices.is_empty()) || pk_indices.iter().any(|i| *i >= n) {
             return Err(ComputeError::InvalidRequest(format!("table {} has an invalid primary key", table.name)));
         }
         let value_indices = (0..n).filter(|i| !pk_indices.contains(i)).collect();
@@ -58,10 +62,14 @@ impl TableWriter {
         if row_id_index.is_some_and(|i| i >= n || schema.types[i] != DataType::Int64) {
             return Err(ComputeError::InvalidRequest(format!("table {} has an invalid row id column", table.name)));
         }
-        let accepts_dml = matches!(TableType::try_from(table.table_type), Ok(TableType::Table | TableType::Unspecified));
         Ok(TableWriter {
             table_id: table.id,
             schema,
+            pk_desc: if table.pk_descending.len() == pk_indices.len() {
+                table.pk_descending.clone()
+            } else {
+                vec![false; pk_indices.len()]
+            },
             pk_indices,
             value_indices,
             row_id_index,

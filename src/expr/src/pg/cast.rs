@@ -17,7 +17,7 @@ use chrono::{NaiveDate, NaiveTime, Timelike};
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::common::{Result, ScalarValue};
-use datafusion::logical_expr::{Cast, Expr, ExprSchemable, LogicalPlan, ScalarUDF};
+use datafusion::logical_expr::{BinaryExpr, Cast, Expr, ExprSchemable, LogicalPlan, Operator, ScalarUDF};
 use datafusion::optimizer::AnalyzerRule;
 
 use super::err::{cannot_cast, exec, out_of_range};
@@ -225,12 +225,7 @@ pub(crate) fn cast_array(arr: &ArrayRef, to: &DataType, zone: &Zone) -> Result<A
             for v in f.iter() {
                 out.push(match v {
                     None => None,
-                    Some(x) if x.is_nan() || x.is_infinite() => {
-                        return Err(exec(format!(
-                            "cannot convert {} to numeric",
-                            super::text::format_f64(x)
-                        )))
-                    }
+                    Some(x) if x.is_nan() || x.is_infinite() => return Err(parse::numeric_nan_unsupported()),
                     Some(x) => {
                         let scaled = (x * 10f64.powi(*sc as i32)).round();
                         if scaled.abs() >= limit {
@@ -474,6 +469,7 @@ impl AnalyzerRule for PgCastRule {
 }
 
 /// Rewrites casts in a plan (and its subqueries) to Postgres semantics; see [`PgCastRule`].
+/// Integer arithmetic becomes the overflow-checking [`super::math::int_arith`] on the way.
 /// `x AT TIME ZONE z` (planned by DataFusion as a cast to a nanosecond timestamp in zone `z`)
 /// becomes `timezone(z, x)`, whose type differs, so schemas are recomputed.
 pub fn rewrite_plan(plan: LogicalPlan) -> Result<LogicalPlan> {
@@ -509,6 +505,31 @@ pub fn rewrite_plan(plan: LogicalPlan) -> Result<LogicalPlan> {
                     match from {
                         Some(from) if needs_pg_cast(&from, to) => {
                             Ok(Transformed::yes(pg_cast_expr(expr.as_ref().clone(), to)?))
+                        }
+                        _ => Ok(Transformed::no(e)),
+                    }
+                }
+                Expr::BinaryExpr(BinaryExpr { left, op, right })
+                    if matches!(op, Operator::Plus | Operator::Minus | Operator::Multiply | Operator::Divide) =>
+                {
+                    let lt = schemas.iter().find_map(|s| left.get_type(s.as_ref()).ok());
+                    let rt = schemas.iter().find_map(|s| right.get_type(s.as_ref()).ok());
+                    match (lt, rt) {
+                        (Some(l), Some(r)) if l == r && matches!(l, DataType::Int16 | DataType::Int32 | DataType::Int64) => {
+                            let call = super::math::int_arith(*op).call(vec![left.as_ref().clone(), right.as_ref().clone()]);
+                            Ok(Transformed::yes(call))
+                        }
+                        _ => Ok(Transformed::no(e)),
+                    }
+                }
+                Expr::Negative(inner) => {
+                    let t = schemas.iter().find_map(|s| inner.get_type(s.as_ref()).ok());
+                    match t {
+                        Some(t @ (DataType::Int16 | DataType::Int32 | DataType::Int64)) => {
+                            let zero = ScalarValue::new_zero(&t)?;
+                            let call = super::math::int_arith(Operator::Minus)
+                                .call(vec![Expr::Literal(zero, None), inner.as_ref().clone()]);
+                            Ok(Transformed::yes(call))
                         }
                         _ => Ok(Transformed::no(e)),
                     }

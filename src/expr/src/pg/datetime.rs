@@ -1818,6 +1818,23 @@ pub(crate) fn interval_mul(v: &IntervalMonthDayNano, factor: f64) -> Result<Inte
     })
 }
 
+/// The span of an interval as Postgres compares intervals (a month is 30 days, a day 24 hours),
+/// in nanoseconds: `interval '1 day' = interval '24 hours'`, while DataFusion compares the
+/// months, days and nanoseconds fields one by one.
+pub(crate) fn interval_span() -> ScalarUDF {
+    const NANOS_PER_DAY: i128 = 86_400_000_000_000;
+    func("pg_interval_span")
+        .args(vec![INTERVAL])
+        .returns_type(DataType::Decimal128(38, 0))
+        .strict(|a, _| {
+            let ScalarValue::IntervalMonthDayNano(Some(v)) = &a[0] else {
+                return Ok(ScalarValue::Null);
+            };
+            let span = (i128::from(v.months) * 30 + i128::from(v.days)) * NANOS_PER_DAY + i128::from(v.nanoseconds);
+            Ok(ScalarValue::Decimal128(Some(span), 38, 0))
+        })
+}
+
 /// `pg_interval_mul(interval, factor)` / `pg_interval_div(interval, divisor)`.
 pub(crate) fn interval_arith(divide: bool) -> ScalarUDF {
     let name = if divide { "pg_interval_div" } else { "pg_interval_mul" };
@@ -1902,6 +1919,7 @@ pub(crate) fn functions() -> Vec<ScalarUDF> {
         PgNow::udf(),
         interval_arith(false),
         interval_arith(true),
+        interval_span(),
         date_fn(),
         extract(),
         date_part(),

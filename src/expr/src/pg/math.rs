@@ -3,12 +3,16 @@
 
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, AsArray, Float64Array};
+use arrow::array::{ArrayRef, AsArray, Datum, Float64Array};
 use arrow::datatypes::{DataType, Float64Type};
+use arrow::error::ArrowError;
 use datafusion::common::{Result, ScalarValue};
-use datafusion::logical_expr::ScalarUDF;
+use datafusion::logical_expr::interval_arithmetic::Interval;
+use datafusion::logical_expr::{
+    ColumnarValue, Operator, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+};
 
-use super::err::{exec, no_function};
+use super::err::{division_by_zero, exec, no_function, out_of_range};
 use super::func::func;
 use super::types::*;
 
@@ -584,8 +588,87 @@ fn log_fn(name: &'static str, f: fn(f64) -> f64) -> ScalarUDF {
         })
 }
 
+/// Integer `+`, `-`, `*`, `/` failing on overflow as in Postgres ("integer out of range"):
+/// DataFusion plans Arrow's wrapping operators. [`super::cast::rewrite_plan`] puts these in place
+/// of the operators once both operands have one integer type. They are registered too, so that
+/// plans shipped to compute nodes find them by name.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct IntArith {
+    op: Operator,
+    name: &'static str,
+    signature: Signature,
+}
+
+impl ScalarUDFImpl for IntArith {
+    fn name(&self) -> &str {
+        self.name
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+        match arg_types {
+            [a, b] if a == b && is_int(a) => Ok(arg_types.to_vec()),
+            _ => Err(no_function(self.name, arg_types)),
+        }
+    }
+    fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
+        Ok(arg_types.first().cloned().unwrap_or(DataType::Int64))
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        use arrow::compute::kernels::numeric;
+        let [a, b] = args.args.as_slice() else {
+            return Err(no_function(self.name, &[]));
+        };
+        let (ad, bd): (Box<dyn Datum>, Box<dyn Datum>) = (datum(a)?, datum(b)?);
+        let out = match self.op {
+            Operator::Plus => numeric::add(ad.as_ref(), bd.as_ref()),
+            Operator::Minus => numeric::sub(ad.as_ref(), bd.as_ref()),
+            Operator::Multiply => numeric::mul(ad.as_ref(), bd.as_ref()),
+            _ => numeric::div(ad.as_ref(), bd.as_ref()),
+        };
+        let out = out.map_err(|e| match e {
+            ArrowError::ArithmeticOverflow(_) => out_of_range(&pg_type_name(args.return_field.data_type())),
+            ArrowError::DivideByZero => division_by_zero(),
+            e => e.into(),
+        })?;
+        Ok(if matches!((a, b), (ColumnarValue::Scalar(_), ColumnarValue::Scalar(_))) {
+            ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?)
+        } else {
+            ColumnarValue::Array(out)
+        })
+    }
+    /// The operands' type, unbounded: `abs()` above asks for it to see whether it keeps order
+    /// (the default, an untyped interval, makes that check fail).
+    fn evaluate_bounds(&self, input: &[&Interval]) -> Result<Interval> {
+        let t = input.iter().map(|i| i.data_type()).find(|t| !t.is_null()).unwrap_or(DataType::Null);
+        Interval::make_unbounded(&t)
+    }
+}
+
+fn datum(v: &ColumnarValue) -> Result<Box<dyn Datum>> {
+    Ok(match v {
+        ColumnarValue::Array(a) => Box::new(Arc::clone(a)),
+        ColumnarValue::Scalar(s) => Box::new(s.to_scalar()?),
+    })
+}
+
+pub(crate) fn int_arith(op: Operator) -> ScalarUDF {
+    let name = match op {
+        Operator::Plus => "pg_int_add",
+        Operator::Minus => "pg_int_sub",
+        Operator::Multiply => "pg_int_mul",
+        _ => "pg_int_div",
+    };
+    ScalarUDF::new_from_impl(IntArith { op, name, signature: Signature::user_defined(Volatility::Immutable) })
+}
+
 pub(crate) fn functions() -> Vec<ScalarUDF> {
     vec![
+        int_arith(Operator::Plus),
+        int_arith(Operator::Minus),
+        int_arith(Operator::Multiply),
+        int_arith(Operator::Divide),
         log_fn("ln", f64::ln),
         log_fn("log10", f64::log10),
         sqrt_fn(),

@@ -18,6 +18,7 @@ mod func;
 mod math;
 mod parse;
 mod planner;
+mod series;
 mod string;
 mod text;
 mod types;
@@ -56,6 +57,8 @@ pub fn install(mut builder: SessionStateBuilder) -> SessionStateBuilder {
         .aggregate_functions()
         .get_or_insert_with(Vec::new)
         .extend(agg::functions().into_iter().map(Arc::new));
+    let tables = builder.table_functions().get_or_insert_with(Default::default);
+    tables.extend(series::table_functions());
     builder
         .analyzer_rules()
         .get_or_insert_with(Vec::new)

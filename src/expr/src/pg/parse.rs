@@ -6,6 +6,11 @@ use datafusion::common::Result;
 use super::err::{exec, invalid_input, out_of_range};
 use super::tz::{parse_offset, parse_zone, Zone};
 
+/// Numeric NaN and ±Infinity: Postgres has them, Decimal128 cannot hold them.
+pub(crate) fn numeric_nan_unsupported() -> datafusion::common::DataFusionError {
+    datafusion::common::DataFusionError::NotImplemented("numeric NaN/Infinity".into())
+}
+
 pub(crate) fn parse_i64(s: &str, type_name: &str, min: i64, max: i64) -> Result<i64> {
     let t = s.trim();
     match t.parse::<i64>() {
@@ -66,15 +71,13 @@ pub(crate) fn parse_f32(s: &str) -> Result<f32> {
 }
 
 /// Parses a decimal to the integer representation at `scale`, rounding half away from zero.
-/// Returns `Ok(None)` for NaN/Infinity, which Decimal128 can't hold.
+/// NaN and Infinity are refused: Decimal128 cannot hold them.
 pub(crate) fn parse_decimal(s: &str, precision: u8, scale: i8) -> Result<i128> {
     let t = s.trim();
     let bad = || invalid_input("numeric", s);
     let lower = t.to_ascii_lowercase();
     if matches!(lower.trim_start_matches(['+', '-']), "inf" | "infinity" | "nan") {
-        return Err(exec(format!(
-            "numeric value \"{t}\" is not supported (NaN and Infinity can't be stored)"
-        )));
+        return Err(numeric_nan_unsupported());
     }
     let (neg, body) = match t.as_bytes().first() {
         Some(b'-') => (true, &t[1..]),

@@ -60,7 +60,7 @@ async fn strings() {
         ("select btrim('1'::bytea, '1'::bytea) a, rtrim(''::bytea, '1'::bytea) b, btrim(NULL::bytea, '\\x01'::bytea) c", "\\x \\x NULL"),
         ("select trim(both 'cba' from 'abcxyzabc') a, trim(leading 'cba' from 'abcxyzabc') b, trim(trailing 'cba' from 'abcxyzabc') c", "xyz xyzabc abcxyz"),
         ("select btrim('xxaxx', 'x') a, ltrim('  a') b, rtrim('a  ') c", "a a a"),
-        ("select pg_typeof(1) a, pg_typeof(1.5) b, pg_typeof('a'::varchar) c, pg_typeof(1::int2) d, pg_typeof(array[array[1]]) e", "bigint numeric character varying smallint bigint[][]"),
+        ("select pg_typeof(1) a, pg_typeof(1.5) b, pg_typeof('a'::varchar) c, pg_typeof(1::int2) d, pg_typeof(array[array[1]]) e", "bigint numeric character varying smallint integer[][]"),
         ("select pg_typeof(null)", "unknown"),
         ("select length('😇') a, length('😇'::bytea) b, bit_length('😇') c, bit_length('😇'::bytea) d, octet_length('a'::varchar::bytea) e", "1 4 32 32 1"),
         ("select length(null::varchar)", "NULL"),
@@ -169,7 +169,8 @@ async fn casts() {
             "invalid input syntax for type interval",
         ),
         ("select date(1)", "cannot cast type \"bigint\" to \"date\""),
-        ("select 'inf'::decimal", "not supported"),
+        ("select 'inf'::decimal", "numeric NaN/Infinity"),
+        ("select 'NaN'::float8::numeric", "numeric NaN/Infinity"),
     ])
     .await;
 }
@@ -480,5 +481,103 @@ async fn rewritten_cast_in_aggregate() {
         ("select sum(x::int) from (values ('1'), ('2')) t(x)", "3"),
         ("select sum(x::int) + 1 from (values ('1'), ('2')) t(x) having sum(x::int) > 0", "4"),
     ])
+    .await;
+}
+
+#[tokio::test]
+async fn variance_family() {
+    check(&[
+        // floats: the exact variance, in any row order (Youngs-Cramer gives 4.000000000000001
+        // for some orders of these values)
+        ("select var_pop(x) a, stddev_pop(x) b, var_samp(x) c from (values (9.0::float8), (2), (5), (4), (7), (4), (5), (4)) t(x)", "4 2 4.571428571428571"),
+        ("select pg_typeof(var_pop(x)) a, variance(x) b, stddev(x) c from (values (1.5::float8), (2.5::float8)) t(x)", "double precision 0.5 0.7071067811865476"),
+        ("select var_samp(x) a, stddev_samp(x) b, var_pop(x) c from (values (3.0::float8)) t(x)", "NULL NULL 0"),
+        // beyond 256 bits: Youngs-Cramer
+        ("select var_pop(x) from (values ('1e150'::float8), ('-1e150'::float8), ('1e-150'::float8)) t(x)", "6.666666666666666e+299"),
+        ("select var_pop(x) from (values ('NaN'::float8), (1)) t(x)", "NaN"),
+        // integers and numerics: exact, numeric results
+        ("select pg_typeof(var_pop(x)) a, var_pop(x) b, var_samp(x) c, stddev_samp(x) d from (values (1), (2), (3), (4)) t(x)", "numeric 1.25 1.6666666667 1.2909944487"),
+        ("select stddev_pop(x) from (values (9223372036854775807), (-9223372036854775807)) t(x)", "9223372036854775807"),
+        ("select var_pop(x) a, stddev_samp(x) b from (values (1.25::numeric(10, 2)), (2.50), (3.75)) t(x)", "1.0416666667 1.25"),
+        ("select var_samp(distinct x) a, count(distinct x) b from (values (1), (1), (3)) t(x)", "2 2"),
+        ("select var_pop(x) from (values (null::int)) t(x)", "NULL"),
+        ("select g, var_pop(x) from (values (1, 1.0::float8), (1, 3), (2, 5)) t(g, x) group by g order by g", "1 1\n2 0"),
+        ("select stddev_pop(x) over (order by x rows between 1 preceding and current row) from (values (1), (3), (7)) t(x)", "0\n1\n2"),
+    ])
+    .await;
+}
+
+#[tokio::test]
+async fn sum_and_avg_types() {
+    check(&[
+        ("select pg_typeof(sum(a)) a, pg_typeof(sum(b)) b, pg_typeof(sum(c)) c, pg_typeof(sum(d)) d from (values (1::int2, 1::int, 1::bigint, 1::real)) t(a, b, c, d)", "bigint bigint numeric double precision"),
+        ("select sum(x) from (values (9223372036854775807), (9223372036854775807)) t(x)", "18446744073709551614"),
+        ("select sum(x::int) + 1 from (values ('1'), ('2')) t(x) having sum(x::int) > 0", "4"),
+        ("select pg_typeof(avg(x)) a, avg(x) b, avg(y) c from (values (1, 1::float8), (2, 2), (2, 2)) t(x, y)", "numeric 1.6666666667 1.6666666666666667"),
+        ("select avg(x) from (values (1.25::numeric(10, 2)), (2.50)) t(x)", "1.875"),
+    ])
+    .await;
+}
+
+#[tokio::test]
+async fn integer_arithmetic() {
+    check(&[
+        ("select pg_typeof(1 + 1) a, pg_typeof(1::int2 + 1) b, pg_typeof(1::bigint + 1) c, pg_typeof(3000000000 + 1) d", "integer integer bigint bigint"),
+        ("select 2147483647::bigint + 1 a, -(-5) b, 7 / 2 c, -7 % 3 d", "2147483648 5 3 -1"),
+        ("select x + 1, x * 2 from (values (1::int2), (null)) t(x)", "2 2\nNULL NULL"),
+    ])
+    .await;
+    check_err(&[
+        ("select 2147483647 + 1", "integer out of range"),
+        ("select 2147483647::int + 1", "integer out of range"),
+        ("select 32767::int2 + 1::int2", "smallint out of range"),
+        ("select 9223372036854775807 + 1", "bigint out of range"),
+        ("select (-2147483648)::int * -1", "integer out of range"),
+        ("select -x from (values ((-2147483648)::int)) t(x)", "integer out of range"),
+        ("select (-2147483648)::int / -1", "integer out of range"),
+        ("select x / 0 from (values (1)) t(x)", "division by zero"),
+    ])
+    .await;
+}
+
+#[tokio::test]
+async fn intervals_compare_by_span() {
+    check(&[
+        ("select interval '1 day' = interval '24 hours' a, interval '1 month' = interval '30 days' b, interval '1 hour' < interval '61 minutes' c", "t t t"),
+        ("select interval '1 month' > interval '29 days' a, interval '1 day' <> interval '1 day 1 second' b, interval '2 days' >= '48 hours' c", "t t t"),
+    ])
+    .await;
+}
+
+#[tokio::test]
+async fn array_literal_types() {
+    check(&[
+        ("select ARRAY[0.5::double precision, 1e100] a, pg_typeof(ARRAY[1::real, 1.5]) b", "{0.5,1e+100} real[]"),
+        ("select pg_typeof(ARRAY[1, 2]) a, pg_typeof(ARRAY[1, 3000000000]) b, pg_typeof(ARRAY[1::int2, 2]) c, pg_typeof(ARRAY[1, 2.5]) d", "integer[] bigint[] integer[] numeric[]"),
+        ("select ARRAY[1.5, 2.25] a, ARRAY[1, 2.5, null] b, ARRAY[1.50, 2.25] c", "{1.5,2.25} {1,2.5,NULL} {1.50,2.25}"),
+    ])
+    .await;
+}
+
+#[tokio::test]
+async fn generate_series_of_timestamps() {
+    check(&[
+        (
+            "select * from generate_series('2024-01-31 00:00:00'::timestamp, '2024-04-30'::timestamp, interval '1 month')",
+            "2024-01-31 00:00:00\n2024-02-29 00:00:00\n2024-03-29 00:00:00\n2024-04-29 00:00:00",
+        ),
+        ("select count(*) from generate_series('2024-01-02'::timestamp, '2024-01-01'::timestamp, interval '-1 hour')", "25"),
+        ("select count(*) from generate_series('2024-01-02'::timestamp, '2024-01-01'::timestamp, interval '1 hour')", "0"),
+        ("select * from generate_series('2024-01-01 00:00:00+00'::timestamptz, '2024-01-01 01:00:00+00'::timestamptz, interval '30 minutes')", "2024-01-01 00:00:00+00:00\n2024-01-01 00:30:00+00:00\n2024-01-01 01:00:00+00:00"),
+        ("select * from generate_series('2024-01-01'::date, '2024-01-02'::date, interval '1 day')", "2024-01-01 00:00:00\n2024-01-02 00:00:00"),
+        ("select count(*) from generate_series('2024-01-01'::timestamp, null::timestamp, interval '1 day')", "0"),
+        ("select count(*) from generate_series(1, 10, 3)", "4"),
+        ("select count(*) from generate_series(1, 2 + 3)", "5"),
+    ])
+    .await;
+    check_err(&[(
+        "select * from generate_series('2024-01-02'::timestamp, '2024-01-01'::timestamp, interval '0 days')",
+        "step size cannot equal zero",
+    )])
     .await;
 }

@@ -8,13 +8,13 @@ use datafusion::sql::sqlparser::ast::{
 };
 use tributary_common::catalog::{ColumnDesc, Table, ROW_ID_COLUMN, SYSTEM_SCHEMAS};
 use tributary_common::types::DataType;
+use tributary_proto::catalog::TableType;
 use tributary_proto::meta::{
     CreateDatabaseRequest, CreateSchemaRequest, CreateTableRequest, DropDatabaseRequest, DropSchemaRequest,
-    DropTableRequest,
 };
 
 use super::{FrontendEnv, StatementResult};
-use crate::binder::{bind_data_type, creation_schema, normalize_ident, object_name_parts, resolve_table, split_name};
+use crate::binder::{bind_data_type, creation_schema, normalize_ident, object_name_parts, split_name};
 use crate::error::{FrontendError, Result};
 use crate::session::Session;
 
@@ -142,7 +142,8 @@ pub async fn handle_create_table(env: &FrontendEnv, session: &mut Session, creat
         pk_indices,
         row_id_index,
         definition: create.to_string(),
-        owner_worker_id: 0,
+        table_type: TableType::Table as i32,
+        ..Default::default()
     };
     let resp = env
         .observer
@@ -170,24 +171,6 @@ fn validate_default(env: &FrontendEnv, e: &Expr, ty: &DataType, column: &str) ->
         FrontendError::sql("42804", format!("column \"{column}\" is of type {ty} but default expression is of another type"))
     })?;
     Ok(())
-}
-
-pub async fn handle_drop_tables(env: &FrontendEnv, session: &mut Session, names: &[ObjectName], if_exists: bool) -> Result<StatementResult> {
-    let db = env.database(session)?;
-    for name in names {
-        let catalog = env.observer.catalog();
-        let table = match resolve_table(&catalog, &db, &session.search_path(), name) {
-            Ok(t) => t,
-            Err(_) if if_exists => continue,
-            Err(_) => {
-                let (_, n) = split_name(name, &db.name)?;
-                return Err(FrontendError::sql("42P01", format!("table \"{n}\" does not exist")));
-            }
-        };
-        let resp = env.observer.client.clone().drop_table(DropTableRequest { table_id: table.table.id }).await?.into_inner();
-        env.observer.wait_version(resp.version).await?;
-    }
-    Ok(StatementResult::command("DROP TABLE"))
 }
 
 fn single_name(name: &ObjectName, what: &str) -> Result<String> {

@@ -162,6 +162,15 @@ async fn describe_sql(env: &FrontendEnv, session: &Session, stmt: Box<Statement>
                 };
                 Ok(Described { params, schema })
             }
+            // EXPLAIN answers one text line per row.
+            Statement::Explain { .. } => Ok(Described {
+                params: vec![],
+                schema: Some(Arc::new(Schema::new(vec![arrow::datatypes::Field::new(
+                    "QUERY PLAN",
+                    arrow::datatypes::DataType::Utf8,
+                    false,
+                )]))),
+            }),
             _ => Ok(Described { params: vec![], schema: None }),
         }
 }

@@ -41,6 +41,7 @@ pub async fn handle_insert(
     };
     let ctx = env.planning_context(session, false)?;
     let table = resolve_table(&ctx.catalog, &ctx.database, &ctx.search_path, name)?;
+    writable(&table)?;
     if let Some(source) = insert.source.as_mut() {
         fill_defaults(&table, &insert.columns, source)?;
         super::query::prepare_output_names(source);
@@ -75,6 +76,7 @@ pub async fn handle_update(
     let (name, alias) = single_table(&update.table)?;
     let ctx = env.planning_context(session, true)?;
     let table = resolve_table(&ctx.catalog, &ctx.database, &ctx.search_path, &name)?;
+    writable(&table)?;
     let n = table.table.columns.len();
     let (items, _) = update_items(&table, &update)?;
     let rows = select_rows(&ctx, &name, alias.as_deref(), &items, update.selection.as_ref(), params).await?;
@@ -113,6 +115,7 @@ pub async fn handle_delete(
     let (name, alias) = single_table(twj)?;
     let ctx = env.planning_context(session, true)?;
     let table = resolve_table(&ctx.catalog, &ctx.database, &ctx.search_path, &name)?;
+    writable(&table)?;
     let items: Vec<String> = table.table.columns.iter().map(|c| quote(&c.name)).collect();
     let rows = select_rows(&ctx, &name, alias.as_deref(), &items, delete.selection.as_ref(), params).await?;
     let old = concat(&rows, &table.schema.arrow)?;
@@ -124,6 +127,18 @@ pub async fn handle_delete(
     write(env, &table, vec![(Op::Delete, old.clone())]).await?;
     let visible_old = old.project(&table.visible_columns().collect::<Vec<_>>())?;
     finish(env, session, "DELETE", count, &table, delete.returning, vec![visible_old]).await
+}
+
+/// Only tables take writes: materialized views follow their query, views have no rows.
+fn writable(table: &TableCatalog) -> Result<()> {
+    use tributary_proto::catalog::TableType;
+    let what = match super::drop::relation_kind(&table.table) {
+        TableType::Table => return Ok(()),
+        TableType::MaterializedView => "materialized view",
+        TableType::View => "view",
+        _ => "index",
+    };
+    Err(FrontendError::sql("42809", format!("cannot change {what} \"{}\"", table.table.name)))
 }
 
 /// Replaces `DEFAULT` in the rows of `INSERT ... VALUES` with the column's default (or NULL).

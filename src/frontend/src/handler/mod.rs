@@ -1,11 +1,14 @@
 //! Statement handlers: one module per kind of statement.
 
+pub mod create_mv;
 pub mod ddl;
 pub mod describe;
 pub mod dml;
+pub mod drop;
 pub mod parse;
 pub mod query;
 pub mod utility;
+pub mod view;
 
 use std::sync::Arc;
 
@@ -66,12 +69,14 @@ impl FrontendEnv {
             search_path: session.search_path(),
             epoch: self.read_epoch(session),
             include_hidden,
-            observer: self.observer.clone(),
+            observer: Some(self.observer.clone()),
             clients: self.clients.clone(),
             base: self.base.clone(),
             user: session.user.clone(),
             time_zone: session.time_zone().name().to_string(),
             settings: session.all().map(|(n, v)| (n.clone(), v.clone())).collect(),
+            referenced: Default::default(),
+            view_depth: 0,
         }))
     }
 
@@ -112,7 +117,15 @@ async fn execute_sql(
         env.flush(session).await?;
     }
     match stmt {
+        Statement::Explain { statement, .. } if matches!(statement.as_ref(), Statement::CreateView(v) if v.materialized) => {
+            match *statement {
+                Statement::CreateView(create) => create_mv::handle_explain(env, session, create).await,
+                _ => Err(FrontendError::Internal("EXPLAIN of a materialized view lost its statement".into())),
+            }
+        }
         Statement::Query(_) | Statement::Explain { .. } => query::handle_query(env, session, stmt, params).await,
+        Statement::CreateView(create) if create.materialized => create_mv::handle_create_mv(env, session, create).await,
+        Statement::CreateView(create) => view::handle_create_view(env, session, create).await,
         Statement::Insert(insert) => dml::handle_insert(env, session, insert, params).await,
         Statement::Update(update) => dml::handle_update(env, session, update, params).await,
         Statement::Delete(delete) => dml::handle_delete(env, session, delete, params).await,
@@ -124,7 +137,7 @@ async fn execute_sql(
             ddl::handle_create_schema(env, session, &schema_name, if_not_exists).await
         }
         Statement::Drop { object_type, if_exists, names, cascade, .. } => match object_type {
-            ObjectType::Table => ddl::handle_drop_tables(env, session, &names, if_exists).await,
+            t if drop::handles(t) => drop::handle_drop_relations(env, session, t, &names, if_exists, cascade).await,
             ObjectType::Schema => ddl::handle_drop_schemas(env, session, &names, if_exists, cascade).await,
             ObjectType::Database => ddl::handle_drop_databases(env, session, &names, if_exists).await,
             other => Err(FrontendError::not_supported(format!("DROP {other}"))),

@@ -2,7 +2,9 @@
 //! statements (FLUSH, SET, SHOW, DESCRIBE, ALTER SYSTEM, transactions) by hand, the rest with
 //! sqlparser's PostgreSQL dialect.
 
-use datafusion::sql::sqlparser::ast::Statement;
+use std::ops::ControlFlow;
+
+use datafusion::sql::sqlparser::ast::{visit_relations, Ident, ObjectName, Statement};
 use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
 use datafusion::sql::sqlparser::keywords::Keyword;
 use datafusion::sql::sqlparser::parser::Parser;
@@ -65,6 +67,7 @@ fn parse_one(mut tokens: Vec<TokenWithSpan>) -> Result<ParsedStatement> {
     let dialect = PostgreSqlDialect {};
     let mut parser = Parser::new(&dialect).with_tokens_with_locations(tokens);
     let stmt = parser.parse_statement().map_err(|e| FrontendError::Syntax(syntax_message(&e.to_string())))?;
+    reject_reserved_names(&stmt)?;
     let mut stmt = stmt;
     // Catalog SQL of psql and drivers (regclass casts, OPERATOR(pg_catalog.~), COLLATE, ...).
     crate::catalog::system::rewrite_for_catalog(&mut stmt);
@@ -73,6 +76,50 @@ fn parse_one(mut tokens: Vec<TokenWithSpan>) -> Result<ParsedStatement> {
         return Err(FrontendError::Syntax(format!("syntax error at or near \"{}\"", rest.token)));
     }
     Ok(ParsedStatement::Sql(Box::new(stmt)))
+}
+
+/// Postgres' reserved key words, including those that may name functions and types: none of them
+/// names a table or column unquoted (sqlparser accepts most of them).
+const RESERVED: &[&str] = &[
+    "all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric", "authorization", "binary", "both",
+    "case", "cast", "check", "collate", "collation", "column", "concurrently", "constraint", "create", "cross",
+    "current_catalog", "current_date", "current_role", "current_schema", "current_time", "current_timestamp",
+    "current_user", "default", "deferrable", "desc", "distinct", "do", "else", "end", "except", "false", "fetch",
+    "for", "foreign", "freeze", "from", "full", "grant", "group", "having", "ilike", "in", "initially", "inner",
+    "intersect", "into", "is", "isnull", "join", "lateral", "leading", "left", "like", "limit", "localtime",
+    "localtimestamp", "natural", "not", "notnull", "null", "offset", "on", "only", "or", "order", "outer", "overlaps",
+    "placing", "primary", "references", "returning", "right", "select", "session_user", "similar", "some",
+    "symmetric", "table", "tablesample", "then", "to", "trailing", "true", "union", "unique", "user", "using",
+    "variadic", "verbose", "when", "where", "window", "with",
+];
+
+fn check_name(ident: &Ident) -> Result<()> {
+    if ident.quote_style.is_none() && RESERVED.contains(&ident.value.to_ascii_lowercase().as_str()) {
+        return Err(FrontendError::Syntax(format!("syntax error at or near \"{}\"", ident.value)));
+    }
+    Ok(())
+}
+
+/// Only the first part of a qualified name must not be reserved (`public.table` is fine).
+fn check_object_name(name: &ObjectName) -> Result<()> {
+    match name.0.first().and_then(|p| p.as_ident()) {
+        Some(ident) => check_name(ident),
+        None => Ok(()),
+    }
+}
+
+fn reject_reserved_names(stmt: &Statement) -> Result<()> {
+    if let ControlFlow::Break(e) = visit_relations(stmt, |name| match check_object_name(name) {
+        Ok(()) => ControlFlow::Continue(()),
+        Err(e) => ControlFlow::Break(e),
+    }) {
+        return Err(e);
+    }
+    match stmt {
+        Statement::CreateTable(create) => create.columns.iter().try_for_each(|c| check_name(&c.name)),
+        Statement::Drop { names, .. } => names.iter().try_for_each(check_object_name),
+        _ => Ok(()),
+    }
 }
 
 /// RisingWave's `CREATE TABLE ... APPEND ONLY`: accepted, the table is a regular table (every
@@ -231,5 +278,16 @@ mod tests {
             panic!("not sql")
         };
         assert_eq!(s.to_string(), "CREATE TABLE t1 (k INT)");
+    }
+
+    #[test]
+    fn reserved_names() {
+        let err = |sql: &str| parse_statements(sql).map(|_| ()).unwrap_err().to_string();
+        assert_eq!(err("CREATE TABLE table (v int)"), "syntax error at or near \"table\"");
+        assert_eq!(err("create table t (user int)"), "syntax error at or near \"user\"");
+        assert_eq!(err("DROP TABLE Table"), "syntax error at or near \"Table\"");
+        assert!(parse_statements("CREATE TABLE \"table\" (\"user\" int)").is_ok());
+        assert!(parse_statements("SELECT * FROM public.table").is_ok());
+        assert!(parse_statements("SELECT 1 AS select").is_ok());
     }
 }

@@ -8,8 +8,10 @@ use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
 use datafusion::sql::sqlparser::parser::Parser;
 use tributary_common::catalog::SYSTEM_SCHEMAS;
 use tributary_common::config::SystemParams;
-use tributary_proto::meta::SetSystemParamRequest;
+use tributary_proto::catalog::TableType;
+use tributary_proto::meta::{ListJobsRequest, SetSystemParamRequest};
 
+use super::drop::relation_kind;
 use super::parse::UtilityStatement;
 use super::{FrontendEnv, StatementResult};
 use crate::binder::resolve_table;
@@ -37,6 +39,7 @@ pub async fn handle(env: &FrontendEnv, session: &mut Session, stmt: UtilityState
             session.reset(&name)?;
             Ok(StatementResult::command("RESET"))
         }
+        UtilityStatement::Show(words) if words == ["jobs"] => show_jobs(env).await,
         UtilityStatement::Show(words) => show(env, session, &words),
         UtilityStatement::Describe(name) => describe(env, session, &name),
         UtilityStatement::AlterSystemSet { name, value } => {
@@ -97,18 +100,12 @@ fn show(env: &FrontendEnv, session: &Session, words: &[String]) -> Result<Statem
             v.sort();
             text_rows(&["Name"], names(v))
         }
-        ["tables"] | ["tables", "from", _] | ["tables", "in", _] => {
-            let db = env.database(session)?;
-            let schema = match w.as_slice() {
-                [_, _, s] => s.to_string(),
-                _ => session.search_path().into_iter().find(|s| catalog.schema(db.id, s).is_some()).unwrap_or_else(|| "public".into()),
-            };
-            let sc = catalog
-                .schema(db.id, &schema)
-                .ok_or_else(|| FrontendError::sql("3F000", format!("schema \"{schema}\" does not exist")))?;
-            let v = catalog.tables_of_schema(sc.id).iter().map(|t| t.table.name.clone()).collect();
-            text_rows(&["Name"], names(v))
+        ["tables"] | ["tables", "from", _] | ["tables", "in", _] => relations(env, session, &w[1..], TableType::Table),
+        ["materialized", "views"] | ["materialized", "views", "from", _] | ["materialized", "views", "in", _] => {
+            relations(env, session, &w[2..], TableType::MaterializedView)
         }
+        ["views"] | ["views", "from", _] | ["views", "in", _] => relations(env, session, &w[1..], TableType::View),
+        ["jobs"] => Err(FrontendError::not_supported("SHOW JOBS with LIKE")),
         ["all"] => {
             let rows = session.all().map(|(n, v)| vec![Some(n.clone()), Some(v.clone()), None]).collect();
             text_rows(&["Name", "Setting", "Description"], rows)
@@ -133,6 +130,37 @@ fn show(env: &FrontendEnv, session: &Session, words: &[String]) -> Result<Statem
     }
 }
 
+/// Names of the relations of one kind in a schema (`FROM schema`, else the first schema of
+/// the search path that exists).
+fn relations(env: &FrontendEnv, session: &Session, from: &[&str], kind: TableType) -> Result<StatementResult> {
+    let db = env.database(session)?;
+    let catalog = env.observer.catalog();
+    let schema = match from {
+        [_, s] => s.to_string(),
+        _ => session.search_path().into_iter().find(|s| catalog.schema(db.id, s).is_some()).unwrap_or_else(|| "public".into()),
+    };
+    let sc = catalog
+        .schema(db.id, &schema)
+        .ok_or_else(|| FrontendError::sql("3F000", format!("schema \"{schema}\" does not exist")))?;
+    let v = catalog
+        .tables_of_schema(sc.id)
+        .iter()
+        .filter(|t| relation_kind(&t.table) == kind)
+        .map(|t| t.table.name.clone())
+        .collect();
+    text_rows(&["Name"], names(v))
+}
+
+/// Jobs meta is creating (materialized views backfilling), with their progress.
+async fn show_jobs(env: &FrontendEnv) -> Result<StatementResult> {
+    let jobs = env.observer.client.clone().list_jobs(ListJobsRequest {}).await?.into_inner().jobs;
+    let rows = jobs
+        .into_iter()
+        .map(|j| vec![Some(j.id.to_string()), Some(j.definition), Some(format!("{} rows", j.backfilled_rows))])
+        .collect();
+    text_rows(&["Id", "Statement", "Progress"], rows)
+}
+
 fn describe(env: &FrontendEnv, session: &Session, name: &str) -> Result<StatementResult> {
     let dialect = PostgreSqlDialect {};
     let object = Parser::new(&dialect)
@@ -154,8 +182,13 @@ fn describe(env: &FrontendEnv, session: &Session, name: &str) -> Result<Statemen
         .map(|i| table.table.columns[*i as usize].name.clone())
         .collect::<Vec<_>>()
         .join(", ");
-    rows.push(vec![Some("primary key".into()), Some(pk.clone()), None, None]);
-    rows.push(vec![Some("distribution key".into()), Some(pk), None, None]);
+    let dist = if table.table.dist_key.is_empty() {
+        pk.clone()
+    } else {
+        table.table.dist_key.iter().filter_map(|i| table.table.columns.get(*i as usize).map(|c| c.name.clone())).collect::<Vec<_>>().join(", ")
+    };
+    rows.push(vec![Some("primary key".into()), Some(pk), None, None]);
+    rows.push(vec![Some("distribution key".into()), Some(dist), None, None]);
     rows.push(vec![Some("table description".into()), Some(table.table.name.clone()), None, None]);
     text_rows(&["Name", "Type", "Is Hidden", "Description"], rows)
 }

@@ -4,6 +4,7 @@
 pub mod provider;
 pub mod rewrite;
 pub mod table;
+pub mod view;
 
 use std::sync::Arc;
 
@@ -25,7 +26,9 @@ pub struct PlanningContext {
     pub epoch: u64,
     /// Whether tables expose their hidden columns (the row id), for UPDATE and DELETE.
     pub include_hidden: bool,
-    pub observer: Arc<MetaObserver>,
+    /// Where owners of tables are looked up; `None` in tests without a cluster (scans then
+    /// fail at run time, planning works).
+    pub observer: Option<Arc<MetaObserver>>,
     pub clients: Arc<ComputeClientPool>,
     pub base: Arc<SessionState>,
     pub user: String,
@@ -33,9 +36,46 @@ pub struct PlanningContext {
     pub time_zone: String,
     /// Every session variable (name, value), for current_setting().
     pub settings: Vec<(String, String)>,
+    /// Ids of the catalog relations this statement's names resolved to (tables, materialized
+    /// views, views), in order of first reference: the dependencies of a view or MV.
+    pub referenced: parking_lot::Mutex<Vec<u32>>,
+    /// How many views deep this context plans (a view's query is planned in a context of its
+    /// own); bounds the expansion of views over views.
+    pub view_depth: u32,
 }
 
 impl PlanningContext {
+    /// The context a view's query is planned in: names resolve through the view's schema
+    /// first; references are the view's own.
+    pub fn for_view(&self, search_path: Vec<String>) -> Arc<PlanningContext> {
+        Arc::new(PlanningContext {
+            catalog: self.catalog.clone(),
+            database: self.database.clone(),
+            search_path,
+            epoch: self.epoch,
+            include_hidden: false,
+            observer: self.observer.clone(),
+            clients: self.clients.clone(),
+            base: self.base.clone(),
+            user: self.user.clone(),
+            time_zone: self.time_zone.clone(),
+            settings: self.settings.clone(),
+            referenced: Default::default(),
+            view_depth: self.view_depth + 1,
+        })
+    }
+
+    pub fn record_reference(&self, id: u32) {
+        let mut refs = self.referenced.lock();
+        if !refs.contains(&id) {
+            refs.push(id);
+        }
+    }
+
+    pub fn references(&self) -> Vec<u32> {
+        self.referenced.lock().clone()
+    }
+
     /// A DataFusion session state whose catalog is this context's view of the catalog.
     pub fn session_state(self: &Arc<Self>) -> SessionState {
         let mut config = self.base.config().clone();

@@ -13,6 +13,7 @@ use datafusion::error::{DataFusionError, Result as DfResult};
 use datafusion::logical_expr::ExprSchemable;
 use tributary_common::catalog::SYSTEM_SCHEMAS;
 use tributary_common::types::DataType;
+use tributary_proto::catalog::TableType;
 
 use super::table::RemoteTable;
 use super::PlanningContext;
@@ -102,21 +103,42 @@ impl SchemaView {
         }
     }
 
-    fn lookup(&self, name: &str) -> DfResult<Option<Arc<dyn TableProvider>>> {
+    /// The relation `name` resolves to: a system table's provider or a catalog relation.
+    fn find(&self, name: &str) -> DfResult<Option<Found>> {
         for schema in self.schemas() {
             if SYSTEM_SCHEMAS.contains(&schema.as_str()) {
                 if let Some(t) = system::table(&self.ctx, &schema, name)? {
-                    return Ok(Some(t));
+                    return Ok(Some(Found::System(t)));
                 }
                 continue;
             }
             let Some(sc) = self.ctx.catalog.schema(self.ctx.database.id, &schema) else { continue };
             if let Some(t) = self.ctx.catalog.table(sc.id, name) {
-                return Ok(Some(remote_table(&self.ctx, t.clone())?));
+                return Ok(Some(Found::Relation(t.clone(), schema)));
             }
         }
         Ok(None)
     }
+
+    async fn lookup(&self, name: &str) -> DfResult<Option<Arc<dyn TableProvider>>> {
+        match self.find(name)? {
+            None => Ok(None),
+            Some(Found::System(t)) => Ok(Some(t)),
+            Some(Found::Relation(t, schema)) => {
+                self.ctx.record_reference(t.table.id);
+                if t.table.table_type == TableType::View as i32 {
+                    return super::view::view_table(&self.ctx, &t, &schema).await.map(Some);
+                }
+                Ok(Some(remote_table(&self.ctx, t)?))
+            }
+        }
+    }
+}
+
+enum Found {
+    System(Arc<dyn TableProvider>),
+    /// A table, materialized view or view, and the schema it is in.
+    Relation(Arc<TableCatalog>, String),
 }
 
 #[async_trait]
@@ -133,11 +155,11 @@ impl SchemaProvider for SchemaView {
     }
 
     async fn table(&self, name: &str) -> DfResult<Option<Arc<dyn TableProvider>>> {
-        self.lookup(name)
+        self.lookup(name).await
     }
 
     fn table_exist(&self, name: &str) -> bool {
-        matches!(self.lookup(name), Ok(Some(_)))
+        matches!(self.find(name), Ok(Some(_)))
     }
 }
 
@@ -176,6 +198,6 @@ pub fn remote_table(ctx: &PlanningContext, t: Arc<TableCatalog>) -> DfResult<Arc
             defaults.insert(col.name.clone(), expr);
         }
     }
-    let compute_addr = ctx.observer.worker(t.table.owner_worker_id).map(|w| w.host);
+    let compute_addr = ctx.observer.as_ref().and_then(|o| o.worker(t.table.owner_worker_id)).map(|w| w.host);
     Ok(Arc::new(RemoteTable { table: t, columns, schema, epoch: ctx.epoch, compute_addr, clients: ctx.clients.clone(), defaults }))
 }

@@ -4,9 +4,9 @@
 use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
-    DataType as SqlType, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList, FunctionArguments, Ident,
-    Interval, LimitClause, ObjectName, Query, Select, SelectItem, Statement, TableAliasColumnDef, TableFactor, Value,
-    ValueWithSpan, VisitMut, VisitorMut,
+    AccessExpr, BinaryOperator, CastKind, DataType as SqlType, Expr, Function, FunctionArg, FunctionArgExpr,
+    FunctionArgumentList, FunctionArguments, Ident, Interval, LimitClause, ObjectName, Query, Select, SelectItem,
+    Statement, Subscript, TableAliasColumnDef, TableFactor, UnaryOperator, Value, ValueWithSpan, VisitMut, VisitorMut,
 };
 use tributary_common::pg_value::{parse_text, FormatOptions};
 use tributary_common::types::DataType;
@@ -90,10 +90,67 @@ impl VisitorMut for PgRewriter {
                 alias.columns.push(TableAliasColumnDef { name: alias.name.clone(), data_type: None });
             }
         }
+        // `unnest(a) AS x` (sqlparser's own UNNEST node) likewise names its column `x`.
+        if let TableFactor::UNNEST { alias: Some(alias), array_exprs, with_ordinality: false, .. } = factor {
+            if alias.columns.is_empty() && array_exprs.len() == 1 {
+                alias.columns.push(TableAliasColumnDef { name: alias.name.clone(), data_type: None });
+            }
+        }
         ControlFlow::Continue(())
     }
 
     fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
+        // `a[2:]` and `a[:2]`: an open end of a slice is the array's end; DataFusion wants both
+        // bounds, and clamps them to the array.
+        if let Expr::CompoundFieldAccess { access_chain, .. } = expr {
+            for access in access_chain.iter_mut() {
+                if let AccessExpr::Subscript(Subscript::Slice { lower_bound, upper_bound, .. }) = access {
+                    lower_bound.get_or_insert_with(|| Expr::value(Value::Number("1".into(), false)));
+                    upper_bound.get_or_insert_with(|| Expr::value(Value::Number(i32::MAX.to_string(), false)));
+                }
+            }
+        }
+        if let Expr::UnaryOp { op, expr: inner } = expr {
+            match op {
+                // `~x` on integers: x # -1 flips every bit, and a smallint -1 leaves x's type as is.
+                UnaryOperator::BitwiseNot => {
+                    let minus_one = Expr::Cast {
+                        kind: CastKind::DoubleColon,
+                        expr: Box::new(Expr::UnaryOp {
+                            op: UnaryOperator::Minus,
+                            expr: Box::new(Expr::value(Value::Number("1".into(), false))),
+                        }),
+                        data_type: SqlType::SmallInt(None),
+                        array: false,
+                        format: None,
+                    };
+                    *expr = Expr::Nested(Box::new(Expr::BinaryOp {
+                        left: inner.clone(),
+                        op: BinaryOperator::PGBitwiseXor,
+                        right: Box::new(minus_one),
+                    }));
+                    return ControlFlow::Continue(());
+                }
+                // `- INTERVAL '1 day 02:00:00'`: DataFusion negates a literal by prefixing its text
+                // with `-`, which negates only the first field of the normalized text below.
+                UnaryOperator::Minus => {
+                    if let Expr::Interval(Interval { value, leading_field: None, last_field: None, .. }) = inner.as_ref() {
+                        if let Some((m, d, n)) = string_literal(value).as_deref().and_then(normalized_parts) {
+                            let negated = match (m.checked_neg(), d.checked_neg(), n.checked_neg()) {
+                                (Some(m), Some(d), Some(n)) => interval_expr(m, d, n),
+                                _ => {
+                                    self.error = Some(FrontendError::sql("22008", "interval out of range"));
+                                    return ControlFlow::Break(());
+                                }
+                            };
+                            *expr = negated;
+                            return ControlFlow::Continue(());
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
         // `1e100::float8`: numeric literals are decimals here, too narrow for such values and
         // inexact once converted; read the digits as a float directly, as Postgres does.
         if let Expr::Cast { expr: inner, data_type, .. } = expr {
@@ -119,15 +176,7 @@ impl VisitorMut for PgRewriter {
         };
         if let Some(text) = text {
             match normalize_interval(&text) {
-                Ok(n) => {
-                    *expr = Expr::Interval(Interval {
-                        value: Box::new(Expr::Value(ValueWithSpan::from(Value::SingleQuotedString(n)))),
-                        leading_field: None,
-                        leading_precision: None,
-                        last_field: None,
-                        fractional_seconds_precision: None,
-                    })
-                }
+                Ok((m, d, n)) => *expr = interval_expr(m, d, n),
                 Err(e) => {
                     self.error = Some(e);
                     return ControlFlow::Break(());
@@ -148,16 +197,34 @@ fn string_literal(e: &Expr) -> Option<String> {
     }
 }
 
-/// `'1 day 02:00:00'` → `'1 days 7200000000000 nanoseconds'` (months, days, nanoseconds kept apart
-/// as Postgres does).
-fn normalize_interval(text: &str) -> Result<String> {
+/// `'1 day 02:00:00'` → (0 months, 1 day, 7200000000000 nanoseconds): the fields stay apart as
+/// in Postgres.
+fn normalize_interval(text: &str) -> Result<(i32, i32, i64)> {
     let v = parse_text(text, &DataType::Interval, &FormatOptions::default())
         .map_err(|e| FrontendError::sql("22007", e.to_string()))?;
     match v {
-        datafusion::scalar::ScalarValue::IntervalMonthDayNano(Some(i)) => {
-            Ok(format!("{} months {} days {} nanoseconds", i.months, i.days, i.nanoseconds))
-        }
+        datafusion::scalar::ScalarValue::IntervalMonthDayNano(Some(i)) => Ok((i.months, i.days, i.nanoseconds)),
         other => Err(FrontendError::Internal(format!("interval parsed as {other:?}"))),
+    }
+}
+
+/// `INTERVAL '1 months 2 days 3 nanoseconds'`, in units DataFusion reads as they are.
+fn interval_expr(months: i32, days: i32, nanos: i64) -> Expr {
+    let text = format!("{months} months {days} days {nanos} nanoseconds");
+    Expr::Interval(Interval {
+        value: Box::new(Expr::Value(ValueWithSpan::from(Value::SingleQuotedString(text)))),
+        leading_field: None,
+        leading_precision: None,
+        last_field: None,
+        fractional_seconds_precision: None,
+    })
+}
+
+/// The fields of an [`interval_expr`] text.
+fn normalized_parts(text: &str) -> Option<(i32, i32, i64)> {
+    match text.split(' ').collect::<Vec<_>>().as_slice() {
+        [m, "months", d, "days", n, "nanoseconds"] => Some((m.parse().ok()?, d.parse().ok()?, n.parse().ok()?)),
+        _ => None,
     }
 }
 
@@ -182,5 +249,12 @@ mod tests {
         assert!(rewritten("SELECT INTERVAL '1 day 02:00:00'").contains("'0 months 1 days 7200000000000 nanoseconds'"));
         assert!(rewritten("SELECT '1 mon'::interval").contains("'1 months 0 days 0 nanoseconds'"));
         assert_eq!(rewritten("SELECT 1e100::float8"), "SELECT '1e100'::FLOAT8");
+        assert_eq!(
+            rewritten("SELECT -INTERVAL '1 day 02:00:00'"),
+            "SELECT INTERVAL '0 months -1 days -7200000000000 nanoseconds'"
+        );
+        assert_eq!(rewritten("SELECT ~v FROM t"), "SELECT (v # -1::SMALLINT) FROM t");
+        assert_eq!(rewritten("SELECT a[2:], a[:3] FROM t"), "SELECT a[2:2147483647], a[1:3] FROM t");
+        assert_eq!(rewritten("SELECT x FROM t, unnest(t.a) AS x"), "SELECT x FROM t, UNNEST(t.a) AS x (x)");
     }
 }

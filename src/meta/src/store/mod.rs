@@ -21,6 +21,7 @@
 //!   at most once per transaction (etcd rejects duplicates), enforced for every backend so
 //!   that code developed against the file backend does not break when moved to etcd.
 
+mod batch;
 mod etcd;
 mod file;
 mod file_format;
@@ -35,6 +36,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+pub use batch::split_into_txns;
 pub use etcd::{EtcdMetaStore, DEFAULT_ETCD_PREFIX};
 pub use file::{FileMetaStore, FileMetaStoreOptions};
 pub use memory::MemoryMetaStore;

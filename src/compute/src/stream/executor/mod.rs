@@ -11,7 +11,11 @@ use tributary_common::types::DataType;
 use super::error::StreamResult;
 use super::message::Message;
 
+pub mod agg;
+pub mod dynamic_filter;
 pub mod filter;
+pub mod hash_agg;
+pub mod hash_join;
 pub mod materialize;
 pub mod merge;
 pub mod project;
@@ -72,14 +76,17 @@ pub type ArcInfo = Arc<ExecutorInfo>;
 /// Builds the operators with state or several inputs (one module each); the builder handles
 /// the stateless ones and the leaves.
 pub fn build_stateful(
-    _ctx: &super::builder::BuildContext<'_>,
+    ctx: &super::builder::BuildContext<'_>,
     node: &tributary_proto::stream_plan::StreamNode,
     body: &tributary_proto::stream_plan::stream_node::Body,
-    _info: ExecutorInfo,
-    _inputs: Vec<Executor>,
+    info: ExecutorInfo,
+    inputs: Vec<Executor>,
 ) -> StreamResult<Executor> {
-    #[allow(clippy::match_single_binding)]
+    use tributary_proto::stream_plan::stream_node::Body;
     match body {
+        Body::HashAgg(n) => hash_agg::build(ctx, node, n, info, inputs),
+        Body::HashJoin(n) => hash_join::build(ctx, n, info, inputs),
+        Body::DynamicFilter(n) => dynamic_filter::build(ctx, n, info, inputs),
         _ => Err(super::error::StreamError::plan(format!(
             "operator {} ({}) is not supported by this compute node",
             node.operator_id, node.identity

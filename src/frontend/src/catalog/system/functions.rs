@@ -312,6 +312,9 @@ fn static_functions() -> Vec<Arc<ScalarUDF>> {
         .alias("pg_conf_load_time")
         .udf(),
         Func::new("pg_is_in_recovery", &[0], boolean.clone(), |_| Ok(ScalarValue::Boolean(Some(false)))).udf(),
+        // The session side of set_config happens before planning (handler::query::apply_set_config),
+        // which also puts the new value in as the second argument.
+        Func::new("set_config", &[3], text.clone(), |a| Ok(ScalarValue::Utf8(text_arg(&a[1])))).udf(),
         Func::new("pg_get_userbyid", &[1], text.clone(), |a| {
             Ok(utf8(match int_arg(&a[0]) {
                 Some(n) if n == i64::from(SUPERUSER_OID) => SUPERUSER.to_string(),

@@ -3,7 +3,8 @@
 use tributary_common::types::DataType;
 
 use super::schema::{row, Kind, Row, SystemTable, Ty, V};
-use super::{columns, pk_attnums, pk_name, CatalogView, RelKind, SUPERUSER};
+use super::{columns, pk_attnums, pk_name, relation_kind, relations_of_kind, CatalogView, RelKind, SUPERUSER};
+use tributary_proto::catalog::TableType;
 
 use Ty::*;
 
@@ -97,7 +98,7 @@ pub static TABLES: &[SystemTable] = &[
         ],
         columns_view,
     ),
-    empty(
+    view(
         "views",
         &[
             ("table_catalog", Varchar),
@@ -111,6 +112,7 @@ pub static TABLES: &[SystemTable] = &[
             ("is_trigger_deletable", Varchar),
             ("is_trigger_insertable_into", Varchar),
         ],
+        views,
     ),
     view(
         "table_constraints",
@@ -209,7 +211,12 @@ fn tables(v: &CatalogView) -> Vec<Row> {
         .into_iter()
         .filter_map(|r| {
             let table_type = match &r.kind {
-                RelKind::Table(_) => "BASE TABLE",
+                RelKind::Table(t) => match relation_kind(&t.table) {
+                    TableType::MaterializedView => "MATERIALIZED VIEW",
+                    TableType::View => "VIEW",
+                    TableType::Index => return None,
+                    _ => "BASE TABLE",
+                },
                 RelKind::System(_) => "VIEW",
                 RelKind::PrimaryKey(_) => return None,
             };
@@ -228,6 +235,15 @@ fn tables(v: &CatalogView) -> Vec<Row> {
                 "NO",
                 V::Null,
             ])
+        })
+        .collect()
+}
+
+fn views(v: &CatalogView) -> Vec<Row> {
+    relations_of_kind(v, TableType::View)
+        .into_iter()
+        .map(|(t, schema)| {
+            row![&v.database.name, schema, t.table.name.clone(), t.table.query.clone(), "NONE", "NO", "NO", "NO", "NO", "NO"]
         })
         .collect()
 }

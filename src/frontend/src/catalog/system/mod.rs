@@ -33,6 +33,7 @@ use datafusion::error::Result as DfResult;
 use datafusion::execution::session_state::SessionStateBuilder;
 use tributary_common::catalog::{ColumnDesc, Database, SchemaCatalog};
 use tributary_common::types::DataType;
+use tributary_proto::catalog::TableType;
 
 pub use functions::{install, install_session};
 pub use rewrite::rewrite_for_catalog;
@@ -173,11 +174,33 @@ pub struct Relation<'a> {
 impl Relation<'_> {
     pub fn relkind(&self) -> &'static str {
         match &self.kind {
-            RelKind::Table(_) => "r",
+            RelKind::Table(t) => match relation_kind(&t.table) {
+                TableType::MaterializedView => "m",
+                TableType::View => "v",
+                TableType::Index => "i",
+                _ => "r",
+            },
             RelKind::PrimaryKey(_) => "i",
             RelKind::System(t) => t.kind.relkind(),
         }
     }
+}
+
+/// The kind of a catalog relation (UNSPECIFIED, from catalogs older than views, is a table).
+pub fn relation_kind(t: &tributary_common::catalog::Table) -> TableType {
+    match TableType::try_from(t.table_type) {
+        Ok(TableType::Unspecified) | Err(_) => TableType::Table,
+        Ok(k) => k,
+    }
+}
+
+/// User relations of one kind in this database, by id.
+pub fn relations_of_kind(v: &CatalogView, kind: TableType) -> Vec<(&Arc<TableCatalog>, String)> {
+    v.tables()
+        .into_iter()
+        .filter(|t| relation_kind(&t.table) == kind)
+        .filter_map(|t| Some((t, v.catalog.schemas.get(&t.table.schema_id)?.name.clone())))
+        .collect()
 }
 
 /// A visible column of a user table, numbered from 1 as pg_attribute does.
@@ -274,6 +297,10 @@ impl CatalogView {
     }
 
     fn pk_relation<'a>(&self, t: &'a Arc<TableCatalog>) -> Option<Relation<'a>> {
+        // Only tables declare primary keys; a materialized view's key is not a constraint.
+        if relation_kind(&t.table) != TableType::Table {
+            return None;
+        }
         pk_attnums(t)?;
         Some(Relation {
             oid: i64::from(t.table.id) + PK_OID_OFFSET,

@@ -5,10 +5,11 @@
 use super::schema::{row, Kind, Row, SystemTable, Ty, V};
 use super::types::{self, all_types};
 use super::{
-    columns, pk_attnums, pk_name, CatalogView, RelKind, BTREE_AM_OID, HEAP_AM_OID, PG_CATALOG_OID, PK_OID_OFFSET,
+    columns, pk_attnums, pk_name, relation_kind, relations_of_kind, CatalogView, RelKind, BTREE_AM_OID, HEAP_AM_OID, PG_CATALOG_OID, PK_OID_OFFSET,
     SUPERUSER, SUPERUSER_OID,
 };
 
+use tributary_proto::catalog::TableType;
 use Ty::*;
 
 const fn table(name: &'static str, columns: &'static [(&'static str, Ty)], rows: super::schema::RowsFn) -> SystemTable {
@@ -316,14 +317,9 @@ pub static TABLES: &[SystemTable] = &[
         ],
         pg_tables,
     ),
-    empty(
-        "pg_views",
-        Kind::View,
-        &[("schemaname", Name), ("viewname", Name), ("viewowner", Name), ("definition", Text)],
-    ),
-    empty(
+    view("pg_views", &[("schemaname", Name), ("viewname", Name), ("viewowner", Name), ("definition", Text)], pg_views),
+    view(
         "pg_matviews",
-        Kind::View,
         &[
             ("schemaname", Name),
             ("matviewname", Name),
@@ -333,6 +329,7 @@ pub static TABLES: &[SystemTable] = &[
             ("ispopulated", Bool),
             ("definition", Text),
         ],
+        pg_matviews,
     ),
     view(
         "pg_indexes",
@@ -1057,7 +1054,9 @@ fn pg_tables(v: &CatalogView) -> Vec<Row> {
         .relations()
         .into_iter()
         .filter_map(|r| match &r.kind {
-            RelKind::Table(t) => Some((r.schema.clone(), r.name.clone(), pk_attnums(t).is_some())),
+            RelKind::Table(t) if relation_kind(&t.table) == TableType::Table => {
+                Some((r.schema.clone(), r.name.clone(), pk_attnums(t).is_some()))
+            }
             RelKind::System(t) if t.kind == Kind::Table => Some((r.schema.clone(), r.name.clone(), false)),
             _ => None,
         })
@@ -1066,6 +1065,20 @@ fn pg_tables(v: &CatalogView) -> Vec<Row> {
     tables
         .into_iter()
         .map(|(schema, name, has_index)| row![schema, name, SUPERUSER, V::Null, has_index, false, false, false])
+        .collect()
+}
+
+fn pg_views(v: &CatalogView) -> Vec<Row> {
+    relations_of_kind(v, TableType::View)
+        .into_iter()
+        .map(|(t, schema)| row![schema, t.table.name.clone(), SUPERUSER, t.table.query.clone()])
+        .collect()
+}
+
+fn pg_matviews(v: &CatalogView) -> Vec<Row> {
+    relations_of_kind(v, TableType::MaterializedView)
+        .into_iter()
+        .map(|(t, schema)| row![schema, t.table.name.clone(), SUPERUSER, V::Null, false, true, t.table.query.clone()])
         .collect()
 }
 
