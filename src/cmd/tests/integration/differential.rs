@@ -719,14 +719,9 @@ impl Run {
         );
     }
 
-    /// Runs `sql` and records it in the session script.
+    /// Runs `sql`, recorded in the session script (reads too: the script replays the session).
     async fn exec(&mut self, sql: &str) -> Outcome {
         self.log.push(sql.to_string());
-        self.send(sql).await
-    }
-
-    /// Runs `sql` without recording it (reads that a replay does not need).
-    async fn send(&mut self, sql: &str) -> Outcome {
         match tokio::time::timeout(STATEMENT_TIMEOUT, self.client.simple_query(sql)).await {
             Err(_) => self.fail(&format!("statement did not finish within {STATEMENT_TIMEOUT:?}:\n    {sql}")),
             Ok(Ok(msgs)) => Outcome::Ok(msgs),
@@ -880,7 +875,7 @@ impl Run {
                 "CREATE MATERIALIZED VIEW failed ({t:?}, {when}, streaming_parallelism {parallelism}, over {deps:?}): {e}\n    {create}"
             )),
         }
-        let cols = match self.send(&format!("SELECT * FROM {name} LIMIT 0")).await {
+        let cols = match self.exec(&format!("SELECT * FROM {name} LIMIT 0")).await {
             Outcome::Ok(msgs) => msgs
                 .iter()
                 .find_map(|m| match m {
@@ -934,7 +929,7 @@ impl Run {
             // Keep tables without a primary key small.
             if self.tables[ti].pk == Pk::None {
                 let name = self.tables[ti].name.clone();
-                let msgs = match self.send(&format!("SELECT count(*) FROM {name}")).await {
+                let msgs = match self.exec(&format!("SELECT count(*) FROM {name}")).await {
                     Outcome::Ok(msgs) => msgs,
                     Outcome::NotSupported(e) | Outcome::Err(e) => self.fail(&format!("counting the rows of {name} failed: {e}")),
                 };
@@ -1014,7 +1009,7 @@ impl Run {
     /// Reads a view and its query in one simple query (no write in between); `None` when equal.
     async fn compare(&mut self, name: &str, sql: &str) -> Option<(Vec<String>, Vec<String>)> {
         let both = format!("SELECT * FROM {name}; {sql}");
-        let msgs = match self.send(&both).await {
+        let msgs = match self.exec(&both).await {
             Outcome::Ok(msgs) => msgs,
             Outcome::NotSupported(e) | Outcome::Err(e) => {
                 let mv = self.mvs.iter().find(|m| m.name == name).map(Mv::describe).unwrap_or_default();

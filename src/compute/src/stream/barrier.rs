@@ -116,6 +116,15 @@ impl LocalBarrierManager {
         rx
     }
 
+    /// Actors that have not yet reported the barrier closing `epoch` (for diagnosing a stuck
+    /// barrier).
+    pub fn waiting_for(&self, epoch: u64) -> Vec<u32> {
+        let st = self.state.lock();
+        let mut v: Vec<u32> = st.pending.get(&epoch).map(|p| p.remaining.iter().copied().collect()).unwrap_or_default();
+        v.sort_unstable();
+        v
+    }
+
     /// `actor_id` passed `barrier` on.
     pub fn collect(&self, actor_id: u32, barrier: &Barrier) {
         let mut st = self.state.lock();

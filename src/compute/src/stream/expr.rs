@@ -5,6 +5,7 @@ use std::sync::{Arc, OnceLock};
 
 use arrow::array::{Array, ArrayRef, BooleanArray, RecordBatch};
 use arrow::datatypes::Schema;
+use datafusion::common::ScalarValue;
 use datafusion::execution::TaskContext;
 use datafusion::physical_expr::PhysicalExpr;
 use datafusion_proto::physical_plan::from_proto::parse_physical_expr;
@@ -30,9 +31,41 @@ pub fn decode_expr(pb: &PbExpr, input: &Schema) -> StreamResult<ExprRef> {
     Ok(parse_physical_expr(&node, task_context(), input, &DefaultPhysicalExtensionCodec {})?)
 }
 
-/// Evaluates `expr` on every row of `batch`.
+/// Evaluates `expr` on every row of `batch`. A row whose evaluation fails (division by zero, a
+/// bad cast) gets NULL, as in RisingWave's default non-strict mode: one bad row must not stop a
+/// materialized view, which would stop every job's barriers.
 pub fn eval(expr: &ExprRef, batch: &RecordBatch) -> StreamResult<ArrayRef> {
-    Ok(expr.evaluate(batch)?.into_array(batch.num_rows())?)
+    match expr.evaluate(batch).and_then(|v| v.into_array(batch.num_rows())) {
+        Ok(array) => Ok(array),
+        Err(e) => eval_rows(expr, batch, e),
+    }
+}
+
+/// The slow path of [`eval`]: row by row, NULL where a row fails.
+fn eval_rows(expr: &ExprRef, batch: &RecordBatch, error: datafusion::error::DataFusionError) -> StreamResult<ArrayRef> {
+    let data_type = expr.data_type(batch.schema().as_ref())?;
+    let null = ScalarValue::try_from(&data_type)?;
+    let mut failed = 0usize;
+    let mut values = Vec::with_capacity(batch.num_rows());
+    for i in 0..batch.num_rows() {
+        let row = batch.slice(i, 1);
+        match expr.evaluate(&row).and_then(|v| v.into_array(1)) {
+            Ok(a) => values.push(ScalarValue::try_from_array(&a, 0)?),
+            Err(_) => {
+                failed += 1;
+                values.push(null.clone());
+            }
+        }
+    }
+    tracing::warn!(rows = failed, %error, expr = %expr, "expression failed on some rows; they get NULL");
+    if values.is_empty() {
+        return Ok(arrow::array::new_empty_array(&data_type));
+    }
+    let array = ScalarValue::iter_to_array(values)?;
+    if array.data_type() != &data_type {
+        return Ok(arrow::compute::cast(&array, &data_type)?);
+    }
+    Ok(array)
 }
 
 /// Evaluates a predicate: rows where it is NULL count as false.
@@ -47,4 +80,30 @@ pub fn eval_predicate(expr: &ExprRef, batch: &RecordBatch) -> StreamResult<Boole
         Some(_) => arrow::compute::prep_null_mask_filter(bools),
         None => bools.clone(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow::array::{Array, Int32Array};
+    use arrow::datatypes::{DataType, Field};
+    use datafusion::logical_expr::Operator;
+    use datafusion::physical_expr::expressions::{binary, col};
+
+    use super::*;
+
+    #[test]
+    fn failing_rows_become_null() {
+        let schema = Arc::new(Schema::new(vec![Field::new("a", DataType::Int32, true), Field::new("b", DataType::Int32, true)]));
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            vec![Arc::new(Int32Array::from(vec![6, 5, 8])), Arc::new(Int32Array::from(vec![3, 0, 2]))],
+        )
+        .unwrap();
+        let div = binary(col("a", &schema).unwrap(), Operator::Divide, col("b", &schema).unwrap(), &schema).unwrap();
+        let out = eval(&div, &batch).unwrap();
+        let out = out.as_any().downcast_ref::<Int32Array>().unwrap();
+        assert_eq!(out.iter().collect::<Vec<_>>(), vec![Some(2), None, Some(4)]);
+    }
 }

@@ -17,6 +17,9 @@ use super::exchange::ChannelRegistry;
 use super::message::Barrier;
 use crate::table::TableManager;
 
+/// How long a barrier may take before the node logs which actors it still waits for.
+const STUCK_BARRIER_WARNING: std::time::Duration = std::time::Duration::from_secs(10);
+
 pub struct StreamManager {
     store: Arc<dyn StateStore>,
     tables: Arc<TableManager>,
@@ -105,7 +108,14 @@ impl StreamManager {
         let barrier = Barrier::new(prev, curr, mutation.filter(|m| m.mutation.is_some()).map(Arc::new));
         let collected = self.barriers.begin(&barrier);
         self.tables.barrier(&barrier, &self.channels).await.map_err(|e| StreamError::Internal(e.to_string()))?;
-        match collected.await {
+        let mut collected = collected;
+        let result = loop {
+            match tokio::time::timeout(STUCK_BARRIER_WARNING, &mut collected).await {
+                Ok(r) => break r,
+                Err(_) => tracing::warn!(epoch = prev, actors = ?self.barriers.waiting_for(prev), "barrier not collected yet"),
+            }
+        };
+        match result {
             Ok(Ok(())) => {}
             Ok(Err(e)) => return Err(StreamError::Internal(e)),
             Err(_) => return Err(StreamError::Internal("barrier collection abandoned".into())),

@@ -160,6 +160,10 @@ impl HashAggExecutor {
             result_types.iter().enumerate().map(|(i, t)| Field::new(format!("s{i}"), t.to_arrow(), true)).collect::<Vec<_>>(),
         ));
         let g = group_keys.len();
+        // Distributed by all group keys: the vnodes of a hash exchange on the group keys. An
+        // input already hashed on a subset of them (no exchange planned) still brings each group
+        // to one actor, but its vnodes are not the state's; that matters once actors rescale,
+        // when the plan will have to say the input's distribution key.
         let result = make(&node.result_table, result_schema, (0..g).collect(), vec![], (0..g).collect())?;
         let states = calls.iter().map(|_| Vec::new()).collect();
         Ok(HashAggExecutor {

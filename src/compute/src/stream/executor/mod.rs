@@ -18,8 +18,11 @@ pub mod hash_agg;
 pub mod hash_join;
 pub mod materialize;
 pub mod merge;
+pub mod over_window;
 pub mod project;
+pub mod project_set;
 pub mod stream_scan;
+pub mod top_n;
 pub mod union;
 pub mod values;
 
@@ -87,6 +90,9 @@ pub fn build_stateful(
         Body::HashAgg(n) => hash_agg::build(ctx, node, n, info, inputs),
         Body::HashJoin(n) => hash_join::build(ctx, n, info, inputs),
         Body::DynamicFilter(n) => dynamic_filter::build(ctx, n, info, inputs),
+        Body::TopN(n) => top_n::build(ctx, n, info, inputs),
+        Body::OverWindow(n) => over_window::build(ctx, n, info, inputs),
+        Body::ProjectSet(n) => project_set::build(n, info, inputs),
         _ => Err(super::error::StreamError::plan(format!(
             "operator {} ({}) is not supported by this compute node",
             node.operator_id, node.identity
