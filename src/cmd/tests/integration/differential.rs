@@ -827,6 +827,8 @@ impl Run {
     }
 
     async fn create_mv(&mut self, t: Template, when: &str) {
+        if MV_TEMPLATES.contains(&t) && std::env::var("TMP_NO_MV_ON_MV").is_ok() { return; }
+        if std::env::var("TMP_SKIP").unwrap_or_default().split(',').any(|x| x == format!("{t:?}")) { return; }
         let (query, deps) = if MV_TEMPLATES.contains(&t) {
             match mv_query(t, &mut self.rng, &self.tables, &self.mvs) {
                 Some(x) => x,

@@ -69,6 +69,7 @@ pub struct Dispatcher {
     /// HASH: output index per vnode.
     vnode_to_output: Vec<usize>,
     pub downstream_fragment_id: u32,
+    upstream_actor: u32,
 }
 
 impl Dispatcher {
@@ -100,7 +101,15 @@ impl Dispatcher {
         if outputs.is_empty() {
             return Err(StreamError::plan("dispatcher without downstream actors"));
         }
-        Ok(Dispatcher { kind, dist_key, dist_types, outputs, vnode_to_output, downstream_fragment_id: pb.downstream_fragment_id })
+        Ok(Dispatcher {
+            kind,
+            dist_key,
+            dist_types,
+            outputs,
+            vnode_to_output,
+            downstream_fragment_id: pb.downstream_fragment_id,
+            upstream_actor,
+        })
     }
 
     pub fn downstream_actors(&self) -> impl Iterator<Item = u32> + '_ {
@@ -116,18 +125,18 @@ impl Dispatcher {
                 let per_output = self.split_by_vnode(&chunk)?;
                 for (i, part) in per_output.into_iter().enumerate() {
                     if let Some(part) = part {
-                        send(&self.outputs[i], Message::Chunk(part)).await?;
+                        send(self.upstream_actor, &self.outputs[i], Message::Chunk(part)).await?;
                     }
                 }
                 Ok(())
             }
             DispatcherType::Broadcast => {
                 for out in &self.outputs {
-                    send(out, Message::Chunk(chunk.clone())).await?;
+                    send(self.upstream_actor, out, Message::Chunk(chunk.clone())).await?;
                 }
                 Ok(())
             }
-            _ => send(&self.outputs[0], Message::Chunk(chunk)).await,
+            _ => send(self.upstream_actor, &self.outputs[0], Message::Chunk(chunk)).await,
         }
     }
 
@@ -172,7 +181,7 @@ impl Dispatcher {
     /// Sends the barrier to every output, then drops the outputs to actors it stops.
     pub async fn dispatch_barrier(&mut self, barrier: &Barrier) -> StreamResult<()> {
         for out in &self.outputs {
-            send(out, Message::Barrier(barrier.clone())).await?;
+            send(self.upstream_actor, out, Message::Barrier(barrier.clone())).await?;
         }
         let stopped = barrier.stopped_actors();
         if !stopped.is_empty() {
@@ -189,12 +198,23 @@ impl Dispatcher {
 
 /// A downstream actor that is gone (it failed, and the barrier manager reports that) must not
 /// fail its upstream too: a table keeps taking writes while one job over it is broken.
-async fn send(out: &(u32, Sender), msg: Message) -> StreamResult<()> {
-    if out.1.send(msg).await.is_err() {
-        tracing::debug!(actor = out.0, "downstream actor is gone");
+async fn send(from: u32, out: &(u32, Sender), msg: Message) -> StreamResult<()> {
+    let permit = loop {
+        match tokio::time::timeout(SLOW_SEND_WARNING, out.1.reserve()).await {
+            Ok(permit) => break permit,
+            Err(_) => tracing::warn!(from, to = out.0, "downstream actor has not taken input for a while"),
+        }
+    };
+    match permit {
+        Ok(permit) => permit.send(msg),
+        Err(_) => tracing::debug!(actor = out.0, "downstream actor is gone"),
     }
     Ok(())
 }
+
+/// How long a send may wait for a full channel before the wait is logged (backpressure that
+/// lasts this long is worth knowing about).
+const SLOW_SEND_WARNING: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// An actor's (or a table's) set of dispatchers, changed by mutations on barriers.
 #[derive(Default)]

@@ -76,6 +76,7 @@ impl StreamManager {
             barriers: &self.barriers,
             progress: self.progress.clone(),
         };
+        tracing::debug!(actor = pb.actor_id, fragment = pb.fragment_id, job = pb.job_id, plan = %node.identity, upstreams = ?pb.upstreams, "building actor");
         let root = build_node(&ctx, node)?;
         let materializes = match &node.body {
             Some(Body::Materialize(m)) => Some(m.table_id),

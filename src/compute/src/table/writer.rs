@@ -161,6 +161,11 @@ impl TableWriter {
             store.ingest_batch(kvs, barrier.epoch.prev)?;
         }
         state.epoch = barrier.epoch.curr;
+        if !self.accepts_dml {
+            // A materialized view's changes come from its Materialize actors, which serve its
+            // subscribers; this writer only describes it for batch scans.
+            return Ok(());
+        }
         let source = table_source_actor_id(self.table_id);
         let new = barrier
             .subscriptions_to(self.table_id)
