@@ -23,6 +23,7 @@ mod string;
 mod text;
 mod types;
 mod tz;
+mod window_fn;
 
 #[cfg(test)]
 mod sql_tests;
@@ -40,6 +41,7 @@ pub fn scalar_functions() -> Vec<ScalarUDF> {
     v.extend(math::functions());
     v.extend(datetime::functions());
     v.extend(array::functions());
+    v.extend(window_fn::functions());
     v
 }
 

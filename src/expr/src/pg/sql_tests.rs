@@ -581,3 +581,24 @@ async fn generate_series_of_timestamps() {
     )])
     .await;
 }
+
+#[tokio::test]
+async fn time_windows() {
+    check(&[
+        ("select tumble_start('2024-01-01 10:35:00'::timestamp, interval '1 hour')", "2024-01-01 10:00:00"),
+        ("select tumble_start('2024-01-01 10:35:00'::timestamp, interval '1 hour', interval '15 minutes')", "2024-01-01 10:15:00"),
+        ("select tumble_start('2024-01-01 10:35:00+00'::timestamptz, interval '1 day')", "2024-01-01 00:00:00+00:00"),
+        ("select tumble_start('2024-01-03'::date, interval '2 days')", "2024-01-02 00:00:00"),
+        ("select tumble_start(NULL::timestamp, interval '1 hour')", "NULL"),
+        ("select hop_window_starts('2024-01-01 10:35:00'::timestamp, interval '30 minutes', interval '1 hour')", "{\"2024-01-01 10:00:00\",\"2024-01-01 10:30:00\"}"),
+        ("select unnest(hop_window_starts('2024-01-01 10:35:00+00'::timestamptz, interval '1 hour', interval '2 hours'))", "2024-01-01 09:00:00+00:00\n2024-01-01 10:00:00+00:00"),
+    ])
+    .await;
+    check_err(&[
+        ("select tumble_start('2024-01-01'::timestamp, interval '0 hour')", "window size must be positive"),
+        ("select hop_window_starts('2024-01-01'::timestamp, interval '-1 hour', interval '2 hours')", "window slide must be positive"),
+        ("select hop_window_starts('2024-01-01'::timestamp, interval '40 minutes', interval '1 hour')", "cannot be divided by window_slide"),
+        ("select tumble_start('2024-01-01'::timestamp, interval '1 month')", "window size with months is not supported"),
+    ])
+    .await;
+}

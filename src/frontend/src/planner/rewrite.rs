@@ -84,6 +84,14 @@ impl VisitorMut for PgRewriter {
     }
 
     fn pre_visit_table_factor(&mut self, factor: &mut TableFactor) -> ControlFlow<()> {
+        match time_window(factor) {
+            Ok(Some(derived)) => *factor = derived,
+            Ok(None) => {}
+            Err(e) => {
+                self.error = Some(e);
+                return ControlFlow::Break(());
+            }
+        }
         if let TableFactor::Table { name, alias: Some(alias), args: Some(_), .. } = factor {
             let fname = name.to_string().to_lowercase();
             if alias.columns.is_empty() && SINGLE_COLUMN_FUNCTIONS.contains(&fname.as_str()) {
@@ -187,6 +195,85 @@ impl VisitorMut for PgRewriter {
     }
 }
 
+/// RisingWave's time windows in FROM, as derived tables over `t` adding `window_start` and
+/// `window_end` (functions of `tributary_expr`'s `window_fn`):
+/// `TUMBLE(t, ts, size [, offset])` → `(SELECT *, tumble_start(ts, size, offset) AS window_start,
+/// ... + size AS window_end FROM t) AS t`; `HOP(t, ts, slide, size [, offset])` gives each row
+/// once per window holding it, by unnesting `hop_window_starts(ts, slide, size, offset)`.
+fn time_window(factor: &TableFactor) -> Result<Option<TableFactor>> {
+    let TableFactor::Table { name, args: Some(args), alias, .. } = factor else { return Ok(None) };
+    let fname = name.to_string().to_lowercase();
+    let (min, max) = match fname.as_str() {
+        "tumble" => (3, 4),
+        "hop" => (4, 5),
+        _ => return Ok(None),
+    };
+    let upper = fname.to_uppercase();
+    let mut exprs = vec![];
+    for a in &args.args {
+        match a {
+            FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => exprs.push(e.to_string()),
+            _ => return Err(FrontendError::sql("42601", format!("invalid argument of {upper}: {a}"))),
+        }
+    }
+    if exprs.len() < min || exprs.len() > max {
+        return Err(FrontendError::sql(
+            "42883",
+            format!("function {upper} takes {min} or {max} arguments ({} given)", exprs.len()),
+        ));
+    }
+    let table = &exprs[0];
+    let alias_text = match alias {
+        Some(a) if a.columns.is_empty() => a.name.to_string(),
+        Some(a) => format!(
+            "{} ({})",
+            a.name,
+            a.columns.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(", ")
+        ),
+        None => match &args.args[0] {
+            FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::CompoundIdentifier(ids))) => {
+                ids.last().map(|i| i.to_string()).unwrap_or_default()
+            }
+            _ => table.clone(),
+        },
+    };
+    let time_col = &exprs[1];
+    let subquery = if fname == "tumble" {
+        let size = &exprs[2];
+        let start = match exprs.get(3) {
+            Some(offset) => format!("tumble_start({time_col}, {size}, {offset})"),
+            None => format!("tumble_start({time_col}, {size})"),
+        };
+        format!("SELECT *, {start} AS window_start, {start} + {size} AS window_end FROM {table}")
+    } else {
+        let (slide, size) = (&exprs[2], &exprs[3]);
+        let starts = match exprs.get(4) {
+            Some(offset) => format!("hop_window_starts({time_col}, {slide}, {size}, {offset})"),
+            None => format!("hop_window_starts({time_col}, {slide}, {size})"),
+        };
+        format!(
+            "SELECT *, window_start + {size} AS window_end FROM (SELECT *, unnest({starts}) AS window_start FROM {table}) AS __hop"
+        )
+    };
+    let sql = format!("SELECT * FROM ({subquery}) AS {alias_text}");
+    let mut stmts = datafusion::sql::sqlparser::parser::Parser::parse_sql(
+        &datafusion::sql::sqlparser::dialect::PostgreSqlDialect {},
+        &sql,
+    )
+    .map_err(|e| FrontendError::sql("42601", format!("invalid {upper} call: {e}")))?;
+    let Some(Statement::Query(q)) = stmts.pop() else {
+        return Err(FrontendError::Internal(format!("{upper} rewrite did not give a query")));
+    };
+    let datafusion::sql::sqlparser::ast::SetExpr::Select(select) = *q.body else {
+        return Err(FrontendError::Internal(format!("{upper} rewrite did not give a SELECT")));
+    };
+    let mut from = select.from;
+    match from.pop() {
+        Some(twj) => Ok(Some(twj.relation)),
+        None => Err(FrontendError::Internal(format!("{upper} rewrite lost its FROM"))),
+    }
+}
+
 fn string_literal(e: &Expr) -> Option<String> {
     match e {
         Expr::Value(v) => match &v.value {
@@ -256,5 +343,23 @@ mod tests {
         assert_eq!(rewritten("SELECT ~v FROM t"), "SELECT (v # -1::SMALLINT) FROM t");
         assert_eq!(rewritten("SELECT a[2:], a[:3] FROM t"), "SELECT a[2:2147483647], a[1:3] FROM t");
         assert_eq!(rewritten("SELECT x FROM t, unnest(t.a) AS x"), "SELECT x FROM t, UNNEST(t.a) AS x (x)");
+        assert_eq!(
+            rewritten("SELECT window_start FROM TUMBLE(s.t, ts, INTERVAL '1' HOUR)"),
+            "SELECT window_start FROM (SELECT *, tumble_start(ts, INTERVAL '1' HOUR) AS window_start, \
+             tumble_start(ts, INTERVAL '1' HOUR) + INTERVAL '1' HOUR AS window_end FROM s.t) AS t"
+        );
+        assert_eq!(
+            rewritten("SELECT * FROM hop(t, ts, INTERVAL '1' MINUTE, INTERVAL '2' MINUTE, INTERVAL '1' SECOND) AS w"),
+            "SELECT * FROM (SELECT *, window_start + INTERVAL '2' MINUTE AS window_end FROM (SELECT *, \
+             unnest(hop_window_starts(ts, INTERVAL '1' MINUTE, INTERVAL '2' MINUTE, INTERVAL '1' SECOND)) AS window_start \
+             FROM t) AS __hop) AS w"
+        );
+        assert!(parse_statements("SELECT * FROM tumble(t, ts)")
+            .ok()
+            .and_then(|mut v| match v.remove(0) {
+                ParsedStatement::Sql(mut s) => rewrite(&mut s).err(),
+                _ => None,
+            })
+            .is_some());
     }
 }

@@ -18,7 +18,7 @@
 
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, AsArray};
+use arrow::array::{ArrayRef, AsArray, Int64Array, RecordBatch, RecordBatchOptions};
 use arrow::datatypes::{Field, Schema, SchemaRef};
 use async_stream::try_stream;
 use datafusion::common::{HashMap, ScalarValue};
@@ -34,7 +34,7 @@ use super::{Execute, Executor, ExecutorInfo, MessageStream};
 use crate::stream::builder::BuildContext;
 use crate::stream::error::{StreamError, StreamResult};
 use crate::stream::message::Message;
-use crate::stream::row::{row_at, ChunkBuilder, OwnedRow};
+use crate::stream::row::{row_at, ChunkBuilder, OwnedRow, CHUNK_SIZE};
 use crate::stream::state_table::StateTable;
 
 /// Groups kept in memory between barriers; beyond it, only the groups of the last epoch stay.
@@ -59,6 +59,25 @@ pub fn build(
     let mut make = |r: &Option<StateTableRef>, schema, pk, desc, dist| ctx.state_table(r, schema, pk, desc, dist);
     let exec = HashAggExecutor::new(input, n, &info, &mut make)?;
     Ok(Executor::new(info, exec))
+}
+
+/// Which results of a group an output row carries.
+#[derive(Debug, Clone, Copy)]
+enum Emitted {
+    /// The group's current results (`Group::prev` after the flush).
+    Current,
+    /// Results it replaced, by index in the flush's list.
+    Replaced(usize),
+}
+
+/// A column of `t` from values (cast where a value's type differs, such as a NULL literal).
+fn scalar_column(values: impl Iterator<Item = ScalarValue>, t: &arrow::datatypes::DataType) -> StreamResult<ArrayRef> {
+    let mut values = values.peekable();
+    if values.peek().is_none() {
+        return Ok(arrow::array::new_empty_array(t));
+    }
+    let a = ScalarValue::iter_to_array(values)?;
+    Ok(if a.data_type() == t { a } else { arrow::compute::cast(&a, t)? })
 }
 
 struct Group {
@@ -402,11 +421,13 @@ impl AggCore {
 
     /// Emits the changes of the epoch's groups and writes their states.
     async fn flush(&mut self) -> StreamResult<Vec<StreamChunk>> {
-        let mut builder = ChunkBuilder::new(self.schema.clone());
-        let mut out = Vec::new();
-        let mut writes = Vec::with_capacity(self.dirty.len());
         let dirty = std::mem::take(&mut self.dirty);
         let simple = self.simple();
+        // Output rows, built column-wise below: a group's current results or ones it replaced.
+        let mut emits: Vec<(Op, u32, Emitted)> = Vec::new();
+        let mut replaced: Vec<OwnedRow> = Vec::new();
+        // Result table rows to put (true) or delete.
+        let mut writes: Vec<(bool, u32)> = Vec::with_capacity(dirty.len());
         for &slot in &dirty {
             let s = slot as usize;
             self.groups[s].dirty = false;
@@ -433,42 +454,92 @@ impl AggCore {
                 }
             }
             let new = if simple || row_count > 0 { Some(self.outputs(s)?) } else { None };
-            let g = &self.groups[s];
-            let with_key = |vals: &OwnedRow| -> OwnedRow { g.key.iter().cloned().chain(vals.iter().cloned()).collect() };
-            let mut emit = |op: Op, row: OwnedRow| -> StreamResult<()> {
-                if let Some(chunk) = builder.append(op, row)? {
-                    out.push(chunk);
+            let g = &mut self.groups[s];
+            match (g.prev.take(), new) {
+                (None, None) => {}
+                (None, Some(n)) => {
+                    emits.push((Op::Insert, slot, Emitted::Current));
+                    g.prev = Some(n);
+                    writes.push((true, slot));
                 }
-                Ok(())
-            };
-            match (&g.prev, &new) {
-                (None, Some(n)) => emit(Op::Insert, with_key(n))?,
-                (Some(p), None) => emit(Op::Delete, with_key(p))?,
-                (Some(p), Some(n)) if p != n => {
-                    emit(Op::UpdateDelete, with_key(p))?;
-                    emit(Op::UpdateInsert, with_key(n))?;
+                (Some(p), None) => {
+                    emits.push((Op::Delete, slot, Emitted::Replaced(replaced.len())));
+                    replaced.push(p);
+                    writes.push((false, slot));
                 }
-                _ => {}
+                (Some(p), Some(n)) => {
+                    if p != n {
+                        emits.push((Op::UpdateDelete, slot, Emitted::Replaced(replaced.len())));
+                        emits.push((Op::UpdateInsert, slot, Emitted::Current));
+                        replaced.push(p);
+                    }
+                    g.prev = Some(n);
+                    writes.push((true, slot));
+                }
             }
-            if new.is_some() || g.prev.is_some() {
-                let mut row = g.key.clone();
-                row.push(ScalarValue::Int64(Some(row_count)));
-                for (call, states) in self.calls.iter().zip(&self.states) {
-                    call.encode_state(&states[s], &mut row);
-                }
-                writes.push((new.is_some(), row));
-            }
-            self.groups[s].prev = new;
         }
-        self.result.write_rows(&writes)?;
+        self.write_states(&writes)?;
         for d in self.distinct.iter_mut().flatten() {
             d.flush()?;
         }
-        if let Some(chunk) = builder.take()? {
-            out.push(chunk);
-        }
+        let out = self.output_chunks(&emits, &replaced)?;
         if !simple && self.groups.len() > self.cache_limit {
             self.evict(&dirty);
+        }
+        Ok(out)
+    }
+
+    /// Writes (or deletes) the result table rows of the groups at the slots.
+    fn write_states(&mut self, writes: &[(bool, u32)]) -> StreamResult<()> {
+        if writes.is_empty() {
+            return Ok(());
+        }
+        let slots: Vec<u32> = writes.iter().map(|(_, s)| *s).collect();
+        let mut columns = Vec::with_capacity(self.result.schema().fields().len());
+        for (j, t) in self.group_types.iter().enumerate() {
+            columns.push(scalar_column(slots.iter().map(|s| self.groups[*s as usize].key[j].clone()), &t.to_arrow())?);
+        }
+        columns.push(Arc::new(Int64Array::from_iter_values(slots.iter().map(|s| self.groups[*s as usize].row_count))) as ArrayRef);
+        for (call, states) in self.calls.iter().zip(&self.states) {
+            columns.extend(call.state_columns(states, &slots)?);
+        }
+        let options = RecordBatchOptions::new().with_row_count(Some(slots.len()));
+        let batch = RecordBatch::try_new_with_options(self.result.schema().clone(), columns, &options)?;
+        let ops = writes.iter().map(|(put, _)| if *put { Op::Insert } else { Op::Delete }).collect();
+        self.result.write_chunk(&StreamChunk::new(ops, batch)?)
+    }
+
+    /// The output rows, column-wise, in chunks of at most [`CHUNK_SIZE`] rows that keep update
+    /// pairs together.
+    fn output_chunks(&self, emits: &[(Op, u32, Emitted)], replaced: &[OwnedRow]) -> StreamResult<Vec<StreamChunk>> {
+        let mut out = Vec::new();
+        let mut start = 0;
+        while start < emits.len() {
+            let mut end = (start + CHUNK_SIZE).min(emits.len());
+            if emits[end - 1].0 == Op::UpdateDelete && end < emits.len() {
+                end += 1;
+            }
+            let part = &emits[start..end];
+            let results = |e: &(Op, u32, Emitted)| -> &OwnedRow {
+                match e.2 {
+                    Emitted::Replaced(i) => &replaced[i],
+                    Emitted::Current => self.groups[e.1 as usize].prev.as_ref().expect("an emitted group has results"),
+                }
+            };
+            let g = self.group_keys.len();
+            let mut columns = Vec::with_capacity(self.schema.fields().len());
+            for (j, f) in self.schema.fields().iter().enumerate() {
+                let values: Box<dyn Iterator<Item = ScalarValue>> = if j < g {
+                    Box::new(part.iter().map(|e| self.groups[e.1 as usize].key[j].clone()))
+                } else {
+                    Box::new(part.iter().map(|e| results(e)[j - g].clone()))
+                };
+                columns.push(scalar_column(values, f.data_type())?);
+            }
+            let options = RecordBatchOptions::new().with_row_count(Some(part.len()));
+            let batch = RecordBatch::try_new_with_options(self.schema.clone(), columns, &options)?;
+            out.push(StreamChunk::new(part.iter().map(|e| e.0).collect(), batch)?);
+            start = end;
         }
         Ok(out)
     }
@@ -1186,6 +1257,7 @@ mod tests {
         let rows_per_chunk = 1024usize;
         let chunks = 2000usize;
         let mut rng = Rng(42);
+        let every: usize = std::env::var("BENCH_BARRIER_CHUNKS").ok().and_then(|v| v.parse().ok()).unwrap_or(100);
         let mut messages = vec![barrier(1)];
         for c in 0..chunks {
             let pk: Vec<i64> = (0..rows_per_chunk).map(|i| (c * rows_per_chunk + i) as i64).collect();
@@ -1197,9 +1269,10 @@ mod tests {
             )
             .unwrap();
             messages.push(Message::Chunk(StreamChunk::inserts(batch)));
-            // A barrier per ~100k rows (ten times more often than at 1M rows/s and 1s barriers).
-            if c % 100 == 99 {
-                messages.push(barrier(2 + c as u64 / 100));
+            // A barrier per ~100k rows by default (ten times more often than at 1M rows/s and 1s
+            // barriers); BENCH_BARRIER_CHUNKS changes it.
+            if c % every == every - 1 {
+                messages.push(barrier(2 + (c / every) as u64));
             }
         }
         let calls = vec![call(AggKind::Count, &[], DataType::Int64), call(AggKind::Sum, &[2], numeric())];

@@ -18,8 +18,11 @@
 
 pub mod tables;
 
+use std::sync::Arc;
+
 use arrow::array::{
-    make_comparator, Array, ArrayRef, ArrowPrimitiveType, AsArray, BooleanArray, PrimitiveArray,
+    make_comparator, Array, ArrayRef, ArrowPrimitiveType, AsArray, BinaryArray, BooleanArray, Decimal128Array,
+    Float64Array, Int64Array, PrimitiveArray,
 };
 use arrow::compute::SortOptions;
 use arrow::datatypes::{
@@ -267,43 +270,55 @@ impl AggCall {
         }
     }
 
-    /// Appends the state's column values to `out`.
-    pub fn encode_state(&self, state: &CallState, out: &mut OwnedRow) {
-        match (self.state, state) {
-            (StateKind::Count, CallState::Count(n)) => out.push(ScalarValue::Int64(Some(*n))),
-            (StateKind::SumInt { scale }, CallState::SumInt { sum, n }) => {
-                out.push(ScalarValue::Decimal128(Some(*sum), 38, scale));
-                out.push(ScalarValue::Int64(Some(*n)));
+    /// The state columns of the groups at `slots`, for the result table.
+    pub fn state_columns(&self, states: &[CallState], slots: &[u32]) -> StreamResult<Vec<ArrayRef>> {
+        let each = || slots.iter().map(|s| &states[*s as usize]);
+        let int64 = |f: fn(&CallState) -> i64| -> ArrayRef { Arc::new(Int64Array::from_iter_values(each().map(f))) };
+        let float64 = |f: fn(&CallState) -> f64| -> ArrayRef { Arc::new(Float64Array::from_iter_values(each().map(f))) };
+        let bytes = |f: fn(&CallState) -> Vec<u8>| -> ArrayRef { Arc::new(BinaryArray::from_iter_values(each().map(f))) };
+        Ok(match self.state {
+            StateKind::Count => vec![int64(|s| if let CallState::Count(n) = s { *n } else { 0 })],
+            StateKind::SumInt { scale } => {
+                let sums = Decimal128Array::from_iter_values(each().map(|s| if let CallState::SumInt { sum, .. } = s { *sum } else { 0 }))
+                    .with_precision_and_scale(38, scale)?;
+                vec![Arc::new(sums), int64(|s| if let CallState::SumInt { n, .. } = s { *n } else { 0 })]
             }
-            (StateKind::SumFloat, CallState::SumFloat { sum, n }) => {
-                out.push(ScalarValue::Float64(Some(*sum)));
-                out.push(ScalarValue::Int64(Some(*n)));
+            StateKind::SumFloat => vec![
+                float64(|s| if let CallState::SumFloat { sum, .. } = s { *sum } else { 0.0 }),
+                int64(|s| if let CallState::SumFloat { n, .. } = s { *n } else { 0 }),
+            ],
+            StateKind::Extreme { .. } | StateKind::Result => {
+                let t = self.state_types()[0].to_arrow();
+                if slots.is_empty() {
+                    vec![arrow::array::new_empty_array(&t)]
+                } else {
+                    let values = each().map(|s| if let CallState::Value { v, .. } = s { v.clone() } else { null_of(&t) });
+                    let a = ScalarValue::iter_to_array(values)?;
+                    vec![if a.data_type() == &t { a } else { arrow::compute::cast(&a, &t)? }]
+                }
             }
-            (_, CallState::Value { v, .. }) => out.push(v.clone()),
-            (_, CallState::Bool { t, f }) => {
-                out.push(ScalarValue::Int64(Some(*t)));
-                out.push(ScalarValue::Int64(Some(*f)));
-            }
-            (_, CallState::VarExact { n, s, q }) => {
-                out.push(ScalarValue::Int64(Some(*n)));
-                out.push(ScalarValue::Binary(Some(s.to_le_bytes().to_vec())));
-                out.push(ScalarValue::Binary(Some(q.to_le_bytes().to_vec())));
-            }
-            (_, CallState::VarFloat { n, sx, sxx }) => {
-                out.push(ScalarValue::Int64(Some(*n)));
-                out.push(ScalarValue::Float64(Some(*sx)));
-                out.push(ScalarValue::Float64(Some(*sxx)));
-            }
-            (_, CallState::Bits { n, ones }) => {
-                out.push(ScalarValue::Int64(Some(*n)));
-                out.push(ScalarValue::Binary(Some(ones.iter().flat_map(|c| c.to_le_bytes()).collect())));
-            }
-            // Every state matches its kind (built by initial_state/decode_state).
-            (_, other) => unreachable!("state {other:?} of a {:?} call", self.state),
-        }
+            StateKind::Bool => vec![
+                int64(|s| if let CallState::Bool { t, .. } = s { *t } else { 0 }),
+                int64(|s| if let CallState::Bool { f, .. } = s { *f } else { 0 }),
+            ],
+            StateKind::VarExact { .. } => vec![
+                int64(|s| if let CallState::VarExact { n, .. } = s { *n } else { 0 }),
+                bytes(|st| if let CallState::VarExact { s, .. } = st { s.to_le_bytes().to_vec() } else { vec![0; 32] }),
+                bytes(|st| if let CallState::VarExact { q, .. } = st { q.to_le_bytes().to_vec() } else { vec![0; 32] }),
+            ],
+            StateKind::VarFloat => vec![
+                int64(|s| if let CallState::VarFloat { n, .. } = s { *n } else { 0 }),
+                float64(|s| if let CallState::VarFloat { sx, .. } = s { *sx } else { 0.0 }),
+                float64(|s| if let CallState::VarFloat { sxx, .. } = s { *sxx } else { 0.0 }),
+            ],
+            StateKind::Bits { .. } => vec![
+                int64(|s| if let CallState::Bits { n, .. } = s { *n } else { 0 }),
+                bytes(|s| if let CallState::Bits { ones, .. } = s { ones.iter().flat_map(|c| c.to_le_bytes()).collect() } else { Vec::new() }),
+            ],
+        })
     }
 
-    /// The state from its columns (as written by [`encode_state`](Self::encode_state)).
+    /// The state from its columns (as written by [`state_columns`](Self::state_columns)).
     pub fn decode_state(&self, cols: &[ScalarValue]) -> StreamResult<CallState> {
         let corrupt = || StreamError::Internal(format!("corrupt {} aggregation state", self.kind.as_str_name()));
         let i64_at = |i: usize| match cols.get(i) {
