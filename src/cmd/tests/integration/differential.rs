@@ -29,13 +29,15 @@ use tokio_postgres::{Client, SimpleQueryMessage};
 use crate::cluster::Playground;
 
 /// Any one statement taking longer than this fails the test (a hung backfill or FLUSH).
-const STATEMENT_TIMEOUT: Duration = Duration::from_secs(120);
+const STATEMENT_TIMEOUT: Duration = Duration::from_secs(60);
 /// Upper bound on DML rounds, whatever the time budget.
 const MAX_ROUNDS: usize = 300;
 /// A table without a primary key is trimmed when it grows past this many rows.
 const ROW_CAP: i64 = 40;
 /// Views created mid-run per round.
-const CREATES_PER_ROUND: usize = 3;
+const CREATES_PER_ROUND: usize = 4;
+/// DML rounds after the last view is created, however long the run has taken.
+const ROUNDS_AFTER_LAST_CREATE: usize = 2;
 /// Rows shown per side in a failure message.
 const SHOW_ROWS: usize = 30;
 
@@ -114,7 +116,11 @@ impl Table {
         rng.random_range(0..self.key_domain).to_string()
     }
     fn g(&self, rng: &mut StdRng) -> String {
-        if rng.random_bool(0.1) { "NULL".into() } else { rng.random_range(0..self.g_domain).to_string() }
+        if rng.random_bool(0.1) {
+            "NULL".into()
+        } else {
+            rng.random_range(0..self.g_domain).to_string()
+        }
     }
     fn g_const(&self, rng: &mut StdRng) -> i32 {
         rng.random_range(0..self.g_domain)
@@ -159,10 +165,18 @@ impl Table {
 }
 
 fn v_lit(rng: &mut StdRng) -> String {
-    if rng.random_bool(0.1) { "NULL".into() } else { rng.random_range(-20..=40).to_string() }
+    if rng.random_bool(0.1) {
+        "NULL".into()
+    } else {
+        rng.random_range(-20..=40).to_string()
+    }
 }
 fn n_lit(rng: &mut StdRng) -> String {
-    if rng.random_bool(0.1) { "NULL".into() } else { NUMERICS.choose(rng).unwrap().to_string() }
+    if rng.random_bool(0.1) {
+        "NULL".into()
+    } else {
+        NUMERICS.choose(rng).unwrap().to_string()
+    }
 }
 fn f_lit(rng: &mut StdRng) -> String {
     match rng.random_range(0..10) {
@@ -240,8 +254,24 @@ const BASE_TEMPLATES: &[Template] = &[
     Template::ScalarSubquery,
 ];
 
-const MV_TEMPLATES: &[Template] =
-    &[Template::MvFilter, Template::MvAgg, Template::MvJoinTable, Template::MvJoinMv, Template::MvTopN, Template::MvCount];
+/// Templates that find engine bugs not fixed yet: skipped unless `TRIBUTARY_DIFF_ALL` is set,
+/// so CI guards everything else. Remove an entry with its fix.
+const KNOWN_ENGINE_BUGS: &[(Template, &str)] = &[
+    (Template::TopN, "the stream planner drops ORDER BY keys on columns not selected (seed 13918252573698525917)"),
+    (Template::Exists, "semi join loses a row when an UPDATE changes the join key at parallelism > 1"),
+    (Template::NotExists, "anti join loses a row when an UPDATE changes the join key at parallelism > 1"),
+    (Template::InSubquery, "semi join loses a row when an UPDATE changes the join key at parallelism > 1"),
+    (Template::JoinFull, "full join loses the NULL-padded row when an update sets the key to NULL (seed 8652008809484829012)"),
+];
+
+const MV_TEMPLATES: &[Template] = &[
+    Template::MvFilter,
+    Template::MvAgg,
+    Template::MvJoinTable,
+    Template::MvJoinMv,
+    Template::MvTopN,
+    Template::MvCount,
+];
 
 /// A generated defining query and the columns views over it may use: `gcol` groups and joins
 /// (an integer), `ncol` is a number to filter and sum; `grouped` says `gcol` is unique, so a
@@ -531,7 +561,10 @@ fn mv_query(t: Template, rng: &mut StdRng, tables: &[Table], mvs: &[Mv]) -> Opti
             let t = tables.choose(rng).unwrap();
             let g = ident(m.gcol.as_ref().unwrap());
             let x = m.ncol.as_ref().map(|n| format!("m.{} AS x, ", ident(n))).unwrap_or_default();
-            let sql = format!("SELECT m.{g} AS g, {x}t.k AS tk, t.v AS tv FROM {} m JOIN {} t ON m.{g} = t.g", m.name, t.name);
+            let sql = format!(
+                "SELECT m.{g} AS g, {x}t.k AS tk, t.v AS tv FROM {} m JOIN {} t ON m.{g} = t.g",
+                m.name, t.name
+            );
             (q(sql, Some("g"), Some("tv")), on(i))
         }
         Template::MvJoinMv => {
@@ -561,7 +594,8 @@ fn mv_query(t: Template, rng: &mut StdRng, tables: &[Table], mvs: &[Mv]) -> Opti
                 .enumerate()
                 .map(|(n, c)| if n == 0 { format!("{} DESC", ident(c)) } else { ident(c) })
                 .collect();
-            let sql = format!("SELECT * FROM {} ORDER BY {} LIMIT {}", m.name, order.join(", "), rng.random_range(1..6));
+            let sql =
+                format!("SELECT * FROM {} ORDER BY {} LIMIT {}", m.name, order.join(", "), rng.random_range(1..6));
             (Query { sql, gcol: m.gcol.clone(), ncol: m.ncol.clone(), grouped: m.grouped }, on(i))
         }
         Template::MvCount => {
@@ -691,7 +725,7 @@ impl Run {
             tables: Vec::new(),
             mvs: Vec::new(),
             skipped: Vec::new(),
-            log: Vec::new(),
+            log: vec![format!("-- tributary differential test, seed {seed}; replay with psql -f")],
             round: 0,
             round_dml: Vec::new(),
             next_mv: 0,
@@ -725,8 +759,9 @@ impl Run {
         match tokio::time::timeout(STATEMENT_TIMEOUT, self.client.simple_query(sql)).await {
             Err(_) => self.fail(&format!("statement did not finish within {STATEMENT_TIMEOUT:?}:\n    {sql}")),
             Ok(Ok(msgs)) => Outcome::Ok(msgs),
-            Ok(Err(e)) if e.code() == Some(&SqlState::FEATURE_NOT_SUPPORTED) => Outcome::NotSupported(describe_error(&e)),
-            Ok(Err(e)) if describe_error(&e).contains("not supported by this compute node") => Outcome::NotSupported(describe_error(&e)),
+            Ok(Err(e)) if e.code() == Some(&SqlState::FEATURE_NOT_SUPPORTED) => {
+                Outcome::NotSupported(describe_error(&e))
+            }
             Ok(Err(e)) => Outcome::Err(describe_error(&e)),
         }
     }
@@ -756,7 +791,7 @@ impl Run {
 
         // Every template once, plus a few random repeats; half before any data, the rest mid-run.
         let mut plan: Vec<Template> = BASE_TEMPLATES.to_vec();
-        for _ in 0..self.rng.random_range(2..=5) {
+        for _ in 0..self.rng.random_range(0..=3) {
             plan.push(*BASE_TEMPLATES.choose(&mut self.rng).unwrap());
         }
         plan.shuffle(&mut self.rng);
@@ -775,7 +810,12 @@ impl Run {
             self.create_mv(t, "before any data").await;
         }
 
-        while self.round < MAX_ROUNDS && (self.round < 3 || start.elapsed() < budget || !pending.is_empty()) {
+        let mut last_create_round = 0;
+        while self.round < MAX_ROUNDS
+            && (start.elapsed() < budget
+                || !pending.is_empty()
+                || self.round < last_create_round + ROUNDS_AFTER_LAST_CREATE)
+        {
             self.round += 1;
             self.round_dml.clear();
             self.log.push(format!("-- round {}", self.round));
@@ -793,6 +833,7 @@ impl Run {
                 // Right after backfill, before any further change.
                 self.must("FLUSH").await;
                 self.check_all(first_new).await;
+                last_create_round = self.round;
             }
         }
 
@@ -827,8 +868,13 @@ impl Run {
     }
 
     async fn create_mv(&mut self, t: Template, when: &str) {
-        if MV_TEMPLATES.contains(&t) && std::env::var("TMP_NO_MV_ON_MV").is_ok() { return; }
-        if std::env::var("TMP_SKIP").unwrap_or_default().split(',').any(|x| x == format!("{t:?}")) { return; }
+        if std::env::var("TRIBUTARY_DIFF_ALL").is_err() {
+            if let Some((_, why)) = KNOWN_ENGINE_BUGS.iter().find(|(k, _)| *k == t) {
+                println!("differential: skip {t:?} ({when}): known engine bug: {why}");
+                self.skipped.push((t, format!("known engine bug: {why}")));
+                return;
+            }
+        }
         let (query, deps) = if MV_TEMPLATES.contains(&t) {
             match mv_query(t, &mut self.rng, &self.tables, &self.mvs) {
                 Some(x) => x,
@@ -851,17 +897,20 @@ impl Run {
         match self.exec(&query.sql).await {
             Outcome::Ok(_) => {}
             Outcome::NotSupported(e) => {
-                println!("differential: skip {t:?} {name} ({when}), not supported as a batch SELECT: {e}\n    {}", query.sql);
+                println!(
+                    "differential: skip {t:?} {name} ({when}), not supported as a batch SELECT: {e}\n    {}",
+                    query.sql
+                );
                 self.skipped.push((t, format!("batch SELECT: {e}")));
                 return;
             }
-            Outcome::Err(e) => self.fail(&format!(
-                "the defining query of {name} ({t:?}) fails as a batch SELECT: {e}\n    {}",
-                query.sql
-            )),
+            Outcome::Err(e) => self
+                .fail(&format!("the defining query of {name} ({t:?}) fails as a batch SELECT: {e}\n    {}", query.sql)),
         }
 
-        if let Outcome::Err(e) | Outcome::NotSupported(e) = self.exec(&format!("SET STREAMING_PARALLELISM = {parallelism}")).await {
+        if let Outcome::Err(e) | Outcome::NotSupported(e) =
+            self.exec(&format!("SET STREAMING_PARALLELISM = {parallelism}")).await
+        {
             println!("differential: SET STREAMING_PARALLELISM = {parallelism} failed ({e}); going on with the default");
         }
         let create = format!("CREATE MATERIALIZED VIEW {name} AS {}", query.sql);
@@ -881,7 +930,9 @@ impl Run {
             Outcome::Ok(msgs) => msgs
                 .iter()
                 .find_map(|m| match m {
-                    SimpleQueryMessage::RowDescription(cols) => Some(cols.iter().map(|c| c.name().to_string()).collect()),
+                    SimpleQueryMessage::RowDescription(cols) => {
+                        Some(cols.iter().map(|c| c.name().to_string()).collect())
+                    }
                     _ => None,
                 })
                 .unwrap_or_default(),
@@ -933,13 +984,12 @@ impl Run {
                 let name = self.tables[ti].name.clone();
                 let msgs = match self.exec(&format!("SELECT count(*) FROM {name}")).await {
                     Outcome::Ok(msgs) => msgs,
-                    Outcome::NotSupported(e) | Outcome::Err(e) => self.fail(&format!("counting the rows of {name} failed: {e}")),
+                    Outcome::NotSupported(e) | Outcome::Err(e) => {
+                        self.fail(&format!("counting the rows of {name} failed: {e}"))
+                    }
                 };
-                let count: i64 = result_sets(&msgs)
-                    .first()
-                    .and_then(|s| s.first())
-                    .and_then(|c| c.parse().ok())
-                    .unwrap_or(0);
+                let count: i64 =
+                    result_sets(&msgs).first().and_then(|s| s.first()).and_then(|c| c.parse().ok()).unwrap_or(0);
                 if count > ROW_CAP {
                     let sql = format!("DELETE FROM {name} WHERE k % 3 = {}", self.rng.random_range(0..3));
                     self.round_dml.push(sql.clone());

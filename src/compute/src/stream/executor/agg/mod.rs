@@ -749,8 +749,8 @@ fn sum_exact(sum: i128, scale: i8, ret: &ArrowType) -> StreamResult<ScalarValue>
     })
 }
 
-/// An exact average as the result type: a numeric truncated at the result's scale (as
-/// DataFusion's decimal average), or a double.
+/// An exact average as the result type: a numeric rounded half away from zero at the result's
+/// scale (as Postgres and our batch `avg`), or a double.
 fn avg_exact(sum: i128, n: i64, scale: i8, ret: &ArrowType) -> StreamResult<ScalarValue> {
     Ok(match ret {
         ArrowType::Decimal128(p, s) => {
@@ -761,7 +761,7 @@ fn avg_exact(sum: i128, n: i64, scale: i8, ret: &ArrowType) -> StreamResult<Scal
             } else {
                 (Some(i256::from_i128(sum)), i256::from_i128(i128::from(n)).wrapping_mul(ten.wrapping_pow((-shift) as u32)))
             };
-            let v = num.and_then(|a| a.checked_div(den)).and_then(|v| v.to_i128()).ok_or_else(overflow)?;
+            let v = num.and_then(|a| div_round(a, den)).and_then(|v| v.to_i128()).ok_or_else(overflow)?;
             if v.unsigned_abs() >= 10u128.pow(u32::from(*p)) {
                 return Err(overflow());
             }
@@ -769,6 +769,21 @@ fn avg_exact(sum: i128, n: i64, scale: i8, ret: &ArrowType) -> StreamResult<Scal
         }
         _ => ScalarValue::Float64(Some(sum as f64 / 10f64.powi(i32::from(scale)) / n as f64)),
     })
+}
+
+/// `num / den` rounded half away from zero.
+fn div_round(num: i256, den: i256) -> Option<i256> {
+    let q = num.checked_div(den)?;
+    let r = num.checked_rem(den)?;
+    let zero = i256::ZERO;
+    let twice = r.checked_mul(i256::from_i128(2))?;
+    let (twice_abs, den_abs) = (if twice < zero { twice.wrapping_neg() } else { twice }, if den < zero { den.wrapping_neg() } else { den });
+    if twice_abs >= den_abs {
+        let away = if (num < zero) != (den < zero) { i256::from_i128(-1) } else { i256::from_i128(1) };
+        q.checked_add(away)
+    } else {
+        Some(q)
+    }
 }
 
 /// An unscaled decimal from scale `from` to scale `to` (truncating when the scale shrinks).
@@ -785,17 +800,6 @@ fn i256_to_f64(v: i256) -> f64 {
     match v.to_i128() {
         Some(x) => x as f64,
         None => v.to_string().parse().unwrap_or(f64::NAN),
-    }
-}
-
-/// `a / b` rounded half away from zero (a >= 0, b > 0).
-fn div_round(a: i256, b: i256) -> Option<i256> {
-    let q = a.checked_div(b)?;
-    let r = a.checked_rem(b)?;
-    if r.checked_mul(i256::from_i128(2))? >= b {
-        q.checked_add(i256::ONE)
-    } else {
-        Some(q)
     }
 }
 
@@ -1038,4 +1042,17 @@ pub fn filter_rows(filter: &BooleanArray, rows: Rows<'_>) -> Vec<u32> {
         }
     });
     out
+}
+
+#[cfg(test)]
+mod avg_tests {
+    use super::*;
+
+    #[test]
+    fn average_rounds_half_away_from_zero() {
+        let ret = ArrowType::Decimal128(38, 10);
+        assert_eq!(avg_exact(5, 3, 0, &ret).unwrap(), ScalarValue::Decimal128(Some(16_666_666_667), 38, 10));
+        assert_eq!(avg_exact(-5, 3, 0, &ret).unwrap(), ScalarValue::Decimal128(Some(-16_666_666_667), 38, 10));
+        assert_eq!(avg_exact(4, 3, 0, &ret).unwrap(), ScalarValue::Decimal128(Some(13_333_333_333), 38, 10));
+    }
 }
