@@ -20,11 +20,16 @@ pub enum ComputeError {
     Meta(String),
     #[error("streaming: {0}")]
     Stream(String),
+    #[error("{0}")]
+    NotSupported(String),
 }
 
 impl From<crate::stream::StreamError> for ComputeError {
     fn from(e: crate::stream::StreamError) -> Self {
-        ComputeError::Stream(e.to_string())
+        match e {
+            crate::stream::StreamError::NotSupported(_) => ComputeError::NotSupported(e.to_string()),
+            e => ComputeError::Stream(e.to_string()),
+        }
     }
 }
 
@@ -36,6 +41,7 @@ impl From<ComputeError> for tonic::Status {
                 tonic::Code::InvalidArgument
             }
             ComputeError::Storage(_) | ComputeError::Meta(_) | ComputeError::Stream(_) => tonic::Code::Internal,
+            ComputeError::NotSupported(_) => tonic::Code::Unimplemented,
         };
         tonic::Status::new(code, e.to_string())
     }

@@ -58,6 +58,10 @@ impl From<MetaError> for tonic::Status {
             MetaError::WrongObjectType(_) => (tonic::Code::InvalidArgument, "42809"),
             MetaError::ObjectInUse(_) => (tonic::Code::FailedPrecondition, "55006"),
             MetaError::NotSupported(_) => (tonic::Code::Unimplemented, "0A000"),
+            // A plan the compute node cannot run is the user's unsupported feature.
+            MetaError::Compute { source, .. } if source.code() == tonic::Code::Unimplemented => {
+                (tonic::Code::Unimplemented, "0A000")
+            }
             MetaError::NoComputeNode | MetaError::Compute { .. } | MetaError::Barrier(_) => {
                 (tonic::Code::Unavailable, "58000")
             }

@@ -8,6 +8,9 @@ pub type StreamResult<T> = std::result::Result<T, StreamError>;
 pub enum StreamError {
     #[error("invalid plan: {0}")]
     Plan(String),
+    /// A plan this node cannot run (an operator it lacks): the user's feature is unsupported.
+    #[error("feature not supported: {0}")]
+    NotSupported(String),
     #[error(transparent)]
     Common(#[from] CommonError),
     #[error("state store: {0}")]

@@ -93,8 +93,8 @@ pub fn build_stateful(
         Body::TopN(n) => top_n::build(ctx, n, info, inputs),
         Body::OverWindow(n) => over_window::build(ctx, n, info, inputs),
         Body::ProjectSet(n) => project_set::build(n, info, inputs),
-        _ => Err(super::error::StreamError::plan(format!(
-            "operator {} ({}) is not supported by this compute node",
+        _ => Err(super::error::StreamError::NotSupported(format!(
+            "operator {} ({}) in a streaming job",
             node.operator_id, node.identity
         ))),
     }
