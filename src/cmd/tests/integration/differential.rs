@@ -257,7 +257,6 @@ const BASE_TEMPLATES: &[Template] = &[
 /// Templates that find engine bugs not fixed yet: skipped unless `TRIBUTARY_DIFF_ALL` is set,
 /// so CI guards everything else. Remove an entry with its fix.
 const KNOWN_ENGINE_BUGS: &[(Template, &str)] = &[
-    (Template::TopN, "the stream planner drops ORDER BY keys on columns not selected (seed 13918252573698525917)"),
     (Template::Exists, "semi join loses a row when an UPDATE changes the join key at parallelism > 1"),
     (Template::NotExists, "anti join loses a row when an UPDATE changes the join key at parallelism > 1"),
     (Template::InSubquery, "semi join loses a row when an UPDATE changes the join key at parallelism > 1"),

@@ -1,7 +1,7 @@
 //! ORDER BY ... LIMIT ... OFFSET → top-N (one actor); per group (ROW_NUMBER/RANK/DENSE_RANK
 //! with a filter on the rank) → group top-N, planned in the window module.
 
-use datafusion::logical_expr::{FetchType, Limit, LogicalPlan, SkipType, Sort, SortExpr};
+use datafusion::logical_expr::{FetchType, Limit, LogicalPlan, LogicalPlanBuilder, SkipType, Sort, SortExpr};
 use tributary_proto::stream_plan::{stream_node::Body as PbBody, ColumnOrder, TopNNode, WindowFuncKind};
 
 use super::convert::Converter;
@@ -34,6 +34,18 @@ pub fn limit(cv: &mut Converter, l: &Limit) -> Result<PlanNode> {
         LogicalPlan::Sort(s) => {
             let limit = s.fetch.map_or(limit, |f| limit.min((f as u64).saturating_sub(offset)));
             ordered_limit(cv, &s.input, &s.expr, limit, offset)
+        }
+        // ORDER BY on columns the query does not select: DataFusion sorts, projects them away
+        // and then limits. The projection commutes with the limit, so plan it above the top-N
+        // instead of losing the order.
+        LogicalPlan::Projection(p) if matches!(p.input.as_ref(), LogicalPlan::Sort(_)) => {
+            let fetch = usize::try_from(limit).map_err(|_| FrontendError::not_supported("a LIMIT this large"))?;
+            let skip = usize::try_from(offset).map_err(|_| FrontendError::not_supported("an OFFSET this large"))?;
+            let reordered = LogicalPlanBuilder::from(p.input.as_ref().clone())
+                .limit(skip, Some(fetch))?
+                .project(p.expr.clone())?
+                .build()?;
+            cv.convert(&reordered)
         }
         other => ordered_limit(cv, other, &[], limit, offset),
     }
