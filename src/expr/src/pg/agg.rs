@@ -17,6 +17,8 @@ use datafusion::logical_expr::{
     Accumulator, AggregateUDF, AggregateUDFImpl, EmitTo, GroupsAccumulator, ReversedUDAF, Signature,
 };
 
+use super::exact::{div_round, sqrt_round};
+
 /// An aggregate whose arguments and result take other types than the inner one gives them;
 /// everything else is the inner one's.
 #[derive(Debug)]
@@ -810,46 +812,6 @@ impl ExactSpread {
             }
         }
         Ok(())
-    }
-}
-
-/// `a / b` rounded half away from zero (a >= 0, b > 0).
-fn div_round(a: i256, b: i256) -> Option<i256> {
-    let q = a.checked_div(b)?;
-    let r = a.checked_rem(b)?;
-    if r.checked_mul(i256::from_i128(2))? >= b {
-        q.checked_add(i256::ONE)
-    } else {
-        Some(q)
-    }
-}
-
-/// ⌊√x⌋ for x >= 0, by Newton's method from a power of two above the root.
-fn isqrt(x: i256) -> i256 {
-    if x < i256::from_i128(2) {
-        return x;
-    }
-    let bits = 256 - x.leading_zeros();
-    let mut g = i256::from_i128(2).wrapping_pow(bits.div_ceil(2));
-    loop {
-        let y = g.wrapping_add(x.wrapping_div(g)).wrapping_div(i256::from_i128(2));
-        if y >= g {
-            return g;
-        }
-        g = y;
-    }
-}
-
-/// √(a / b) rounded half away from zero (a >= 0, b > 0).
-fn sqrt_round(a: i256, b: i256) -> Option<i256> {
-    let r = isqrt(a.checked_div(b)?);
-    // Round up when a/b >= (r + 1/2)², i.e. 4a >= (2r + 1)² b.
-    let two_r1 = r.checked_mul(i256::from_i128(2))?.checked_add(i256::ONE)?;
-    let bound = two_r1.checked_mul(two_r1)?.checked_mul(b)?;
-    if a.checked_mul(i256::from_i128(4))? >= bound {
-        r.checked_add(i256::ONE)
-    } else {
-        Some(r)
     }
 }
 

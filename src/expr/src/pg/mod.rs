@@ -10,6 +10,7 @@ use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::logical_expr::ScalarUDF;
 
 mod agg;
+pub mod exact;
 mod array;
 mod cast;
 mod datetime;

@@ -31,6 +31,7 @@ use arrow::datatypes::{
 use datafusion::common::{HashMap, ScalarValue};
 use tributary_common::types::DataType;
 use tributary_proto::stream_plan::{AggCall as PbAggCall, AggKind, ColumnOrder};
+use tributary_expr::pg::exact::{div_round, sqrt_round};
 
 use crate::stream::error::{StreamError, StreamResult};
 use crate::stream::row::OwnedRow;
@@ -771,21 +772,6 @@ fn avg_exact(sum: i128, n: i64, scale: i8, ret: &ArrowType) -> StreamResult<Scal
     })
 }
 
-/// `num / den` rounded half away from zero.
-fn div_round(num: i256, den: i256) -> Option<i256> {
-    let q = num.checked_div(den)?;
-    let r = num.checked_rem(den)?;
-    let zero = i256::ZERO;
-    let twice = r.checked_mul(i256::from_i128(2))?;
-    let (twice_abs, den_abs) = (if twice < zero { twice.wrapping_neg() } else { twice }, if den < zero { den.wrapping_neg() } else { den });
-    if twice_abs >= den_abs {
-        let away = if (num < zero) != (den < zero) { i256::from_i128(-1) } else { i256::from_i128(1) };
-        q.checked_add(away)
-    } else {
-        Some(q)
-    }
-}
-
 /// An unscaled decimal from scale `from` to scale `to` (truncating when the scale shrinks).
 fn rescale(v: i128, from: i8, to: i8) -> Option<i128> {
     let d = i32::from(to) - i32::from(from);
@@ -800,34 +786,6 @@ fn i256_to_f64(v: i256) -> f64 {
     match v.to_i128() {
         Some(x) => x as f64,
         None => v.to_string().parse().unwrap_or(f64::NAN),
-    }
-}
-
-/// ⌊√x⌋ for x >= 0 (Newton's method from a power of two above the root).
-fn isqrt(x: i256) -> i256 {
-    if x < i256::from_i128(2) {
-        return x;
-    }
-    let bits = 256 - x.leading_zeros();
-    let mut g = i256::from_i128(2).wrapping_pow(bits.div_ceil(2));
-    loop {
-        let y = g.wrapping_add(x.wrapping_div(g)).wrapping_div(i256::from_i128(2));
-        if y >= g {
-            return g;
-        }
-        g = y;
-    }
-}
-
-/// √(a / b) rounded half away from zero (a >= 0, b > 0).
-fn sqrt_round(a: i256, b: i256) -> Option<i256> {
-    let r = isqrt(a.checked_div(b)?);
-    let two_r1 = r.checked_mul(i256::from_i128(2))?.checked_add(i256::ONE)?;
-    let bound = two_r1.checked_mul(two_r1)?.checked_mul(b)?;
-    if a.checked_mul(i256::from_i128(4))? >= bound {
-        r.checked_add(i256::ONE)
-    } else {
-        Some(r)
     }
 }
 
