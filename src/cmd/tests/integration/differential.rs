@@ -44,14 +44,22 @@ const SHOW_ROWS: usize = 30;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn materialized_views_match_their_queries() {
     let seed = match std::env::var("TRIBUTARY_DIFF_SEED") {
-        Ok(s) => s.trim().parse::<u64>().expect("TRIBUTARY_DIFF_SEED must be an unsigned integer"),
+        Ok(s) => s
+            .trim()
+            .parse::<u64>()
+            .expect("TRIBUTARY_DIFF_SEED must be an unsigned integer"),
         Err(_) => rand::random::<u64>(),
     };
     let seconds = match std::env::var("TRIBUTARY_DIFF_SECONDS") {
-        Ok(s) => s.trim().parse::<u64>().expect("TRIBUTARY_DIFF_SECONDS must be an unsigned integer"),
+        Ok(s) => s
+            .trim()
+            .parse::<u64>()
+            .expect("TRIBUTARY_DIFF_SECONDS must be an unsigned integer"),
         Err(_) => 20,
     };
-    println!("differential: seed {seed} (replay with TRIBUTARY_DIFF_SEED={seed}), budget {seconds} s");
+    println!(
+        "differential: seed {seed} (replay with TRIBUTARY_DIFF_SEED={seed}), budget {seconds} s"
+    );
     let pg = Playground::start();
     let client = pg.connect().await;
     let mut run = Run::new(seed, client);
@@ -93,7 +101,11 @@ impl Table {
         Table {
             name,
             pk,
-            g_type: if rng.random_bool(0.5) { "int" } else { "bigint" },
+            g_type: if rng.random_bool(0.5) {
+                "int"
+            } else {
+                "bigint"
+            },
             key_domain: rng.random_range(8..=20),
             g_domain: rng.random_range(2..=6),
             strings,
@@ -133,7 +145,15 @@ impl Table {
         }
     }
     fn row(&self, rng: &mut StdRng) -> String {
-        format!("({}, {}, {}, {}, {}, {})", self.k(rng), self.g(rng), v_lit(rng), self.s(rng), n_lit(rng), f_lit(rng))
+        format!(
+            "({}, {}, {}, {}, {}, {})",
+            self.k(rng),
+            self.g(rng),
+            v_lit(rng),
+            self.s(rng),
+            n_lit(rng),
+            f_lit(rng)
+        )
     }
 
     /// A random predicate over this table's columns, each qualified with `p` (`""` or `"a."`).
@@ -142,13 +162,19 @@ impl Table {
             0 => format!("{p}v > {}", rng.random_range(-10..30)),
             1 => format!("{p}g = {}", self.g_const(rng)),
             2 => format!("{p}g <> {}", self.g_const(rng)),
-            3 => format!("{p}s IS NOT NULL AND {p}s < {}", quote_str(self.strings.choose(rng).unwrap())),
+            3 => format!(
+                "{p}s IS NOT NULL AND {p}s < {}",
+                quote_str(self.strings.choose(rng).unwrap())
+            ),
             4 => format!("{p}f"),
             5 => format!("{p}n >= {}", NUMERICS.choose(rng).unwrap()),
             6 => format!("({p}v < {} OR {p}f IS NULL)", rng.random_range(-5..25)),
             7 => format!("{p}k % 2 = {}", rng.random_range(0..2)),
             8 => format!("{p}s IN ({}, {})", self.s(rng), self.s(rng)),
-            _ => format!("{p}v IS NOT NULL AND {p}k < {}", rng.random_range(0..self.key_domain)),
+            _ => format!(
+                "{p}v IS NOT NULL AND {p}k < {}",
+                rng.random_range(0..self.key_domain)
+            ),
         }
     }
 
@@ -156,7 +182,11 @@ impl Table {
     fn delete_pred(&self, rng: &mut StdRng) -> String {
         match rng.random_range(0..5) {
             0 => format!("k = {}", self.k(rng)),
-            1 => format!("g = {} AND v < {}", self.g_const(rng), rng.random_range(-10..20)),
+            1 => format!(
+                "g = {} AND v < {}",
+                self.g_const(rng),
+                rng.random_range(-10..20)
+            ),
             2 => format!("s = {}", quote_str(self.strings.choose(rng).unwrap())),
             3 => format!("k % 5 = {}", rng.random_range(0..5)),
             _ => "v IS NULL OR g IS NULL".into(),
@@ -256,12 +286,7 @@ const BASE_TEMPLATES: &[Template] = &[
 
 /// Templates that find engine bugs not fixed yet: skipped unless `TRIBUTARY_DIFF_ALL` is set,
 /// so CI guards everything else. Remove an entry with its fix.
-const KNOWN_ENGINE_BUGS: &[(Template, &str)] = &[
-    (Template::Exists, "semi join loses a row when an UPDATE changes the join key at parallelism > 1"),
-    (Template::NotExists, "anti join loses a row when an UPDATE changes the join key at parallelism > 1"),
-    (Template::InSubquery, "semi join loses a row when an UPDATE changes the join key at parallelism > 1"),
-    (Template::JoinFull, "full join loses the NULL-padded row when an update sets the key to NULL (seed 8652008809484829012)"),
-];
+const KNOWN_ENGINE_BUGS: &[(Template, &str)] = &[];
 
 const MV_TEMPLATES: &[Template] = &[
     Template::MvFilter,
@@ -283,7 +308,12 @@ struct Query {
 }
 
 fn q(sql: String, gcol: Option<&str>, ncol: Option<&str>) -> Query {
-    Query { sql, gcol: gcol.map(str::to_string), ncol: ncol.map(str::to_string), grouped: false }
+    Query {
+        sql,
+        gcol: gcol.map(str::to_string),
+        ncol: ncol.map(str::to_string),
+        grouped: false,
+    }
 }
 
 /// Templates whose `gcol` is unique: one row per group.
@@ -529,7 +559,12 @@ fn ident(c: &str) -> String {
 }
 
 /// A query over existing views; `None` when no view suits the template.
-fn mv_query(t: Template, rng: &mut StdRng, tables: &[Table], mvs: &[Mv]) -> Option<(Query, Vec<String>)> {
+fn mv_query(
+    t: Template,
+    rng: &mut StdRng,
+    tables: &[Table],
+    mvs: &[Mv],
+) -> Option<(Query, Vec<String>)> {
     let pick = |rng: &mut StdRng, ok: &dyn Fn(&Mv) -> bool| -> Option<usize> {
         let idx: Vec<usize> = (0..mvs.len()).filter(|&i| ok(&mvs[i])).collect();
         idx.choose(rng).copied()
@@ -540,18 +575,40 @@ fn mv_query(t: Template, rng: &mut StdRng, tables: &[Table], mvs: &[Mv]) -> Opti
             let i = pick(rng, &|m| m.ncol.is_some())?;
             let m = &mvs[i];
             let nc = m.ncol.clone().unwrap();
-            let sql = format!("SELECT * FROM {} WHERE {} > {}", m.name, ident(&nc), rng.random_range(-5..10));
-            (Query { sql, gcol: m.gcol.clone(), ncol: Some(nc), grouped: m.grouped }, on(i))
+            let sql = format!(
+                "SELECT * FROM {} WHERE {} > {}",
+                m.name,
+                ident(&nc),
+                rng.random_range(-5..10)
+            );
+            (
+                Query {
+                    sql,
+                    gcol: m.gcol.clone(),
+                    ncol: Some(nc),
+                    grouped: m.grouped,
+                },
+                on(i),
+            )
         }
         Template::MvAgg => {
             let i = pick(rng, &|m| m.gcol.is_some() && m.ncol.is_some())?;
             let m = &mvs[i];
-            let (g, n) = (ident(m.gcol.as_ref().unwrap()), ident(m.ncol.as_ref().unwrap()));
+            let (g, n) = (
+                ident(m.gcol.as_ref().unwrap()),
+                ident(m.ncol.as_ref().unwrap()),
+            );
             let sql = format!(
                 "SELECT {g} AS g, count(*) AS cnt, sum({n}) AS total, max({n}) AS top FROM {} GROUP BY {g}",
                 m.name
             );
-            (Query { grouped: true, ..q(sql, Some("g"), Some("cnt")) }, on(i))
+            (
+                Query {
+                    grouped: true,
+                    ..q(sql, Some("g"), Some("cnt"))
+                },
+                on(i),
+            )
         }
         // Joins read a view with one row per group, so their results stay small.
         Template::MvJoinTable => {
@@ -559,7 +616,11 @@ fn mv_query(t: Template, rng: &mut StdRng, tables: &[Table], mvs: &[Mv]) -> Opti
             let m = &mvs[i];
             let t = tables.choose(rng).unwrap();
             let g = ident(m.gcol.as_ref().unwrap());
-            let x = m.ncol.as_ref().map(|n| format!("m.{} AS x, ", ident(n))).unwrap_or_default();
+            let x = m
+                .ncol
+                .as_ref()
+                .map(|n| format!("m.{} AS x, ", ident(n)))
+                .unwrap_or_default();
             let sql = format!(
                 "SELECT m.{g} AS g, {x}t.k AS tk, t.v AS tv FROM {} m JOIN {} t ON m.{g} = t.g",
                 m.name, t.name
@@ -591,17 +652,39 @@ fn mv_query(t: Template, rng: &mut StdRng, tables: &[Table], mvs: &[Mv]) -> Opti
                 .cols
                 .iter()
                 .enumerate()
-                .map(|(n, c)| if n == 0 { format!("{} DESC", ident(c)) } else { ident(c) })
+                .map(|(n, c)| {
+                    if n == 0 {
+                        format!("{} DESC", ident(c))
+                    } else {
+                        ident(c)
+                    }
+                })
                 .collect();
-            let sql =
-                format!("SELECT * FROM {} ORDER BY {} LIMIT {}", m.name, order.join(", "), rng.random_range(1..6));
-            (Query { sql, gcol: m.gcol.clone(), ncol: m.ncol.clone(), grouped: m.grouped }, on(i))
+            let sql = format!(
+                "SELECT * FROM {} ORDER BY {} LIMIT {}",
+                m.name,
+                order.join(", "),
+                rng.random_range(1..6)
+            );
+            (
+                Query {
+                    sql,
+                    gcol: m.gcol.clone(),
+                    ncol: m.ncol.clone(),
+                    grouped: m.grouped,
+                },
+                on(i),
+            )
         }
         Template::MvCount => {
             let i = pick(rng, &|m| !m.cols.is_empty())?;
             let m = &mvs[i];
             let c = m.gcol.clone().unwrap_or_else(|| m.cols[0].clone());
-            let sql = format!("SELECT count(*) AS cnt, count(DISTINCT {}) AS d FROM {}", ident(&c), m.name);
+            let sql = format!(
+                "SELECT count(*) AS cnt, count(DISTINCT {}) AS d FROM {}",
+                ident(&c),
+                m.name
+            );
             (q(sql, None, Some("cnt")), on(i))
         }
         _ => unreachable!("{t:?} is not a template over views"),
@@ -674,7 +757,12 @@ fn result_sets(msgs: &[SimpleQueryMessage]) -> Vec<Vec<String>> {
             SimpleQueryMessage::RowDescription(_) => has_rows = true,
             SimpleQueryMessage::Row(r) => {
                 has_rows = true;
-                cur.push((0..r.len()).map(|i| r.get(i).unwrap_or("NULL")).collect::<Vec<_>>().join(" | "));
+                cur.push(
+                    (0..r.len())
+                        .map(|i| r.get(i).unwrap_or("NULL"))
+                        .collect::<Vec<_>>()
+                        .join(" | "),
+                );
             }
             SimpleQueryMessage::CommandComplete(_) => {
                 if has_rows {
@@ -705,7 +793,11 @@ fn multiset_minus(a: &[String], b: &[String]) -> Vec<String> {
 }
 
 fn show(rows: &[String]) -> String {
-    let mut s: String = rows.iter().take(SHOW_ROWS).map(|r| format!("\n      {r}")).collect();
+    let mut s: String = rows
+        .iter()
+        .take(SHOW_ROWS)
+        .map(|r| format!("\n      {r}"))
+        .collect();
     if rows.len() > SHOW_ROWS {
         s.push_str(&format!("\n      ... and {} more", rows.len() - SHOW_ROWS));
     }
@@ -724,7 +816,9 @@ impl Run {
             tables: Vec::new(),
             mvs: Vec::new(),
             skipped: Vec::new(),
-            log: vec![format!("-- tributary differential test, seed {seed}; replay with psql -f")],
+            log: vec![format!(
+                "-- tributary differential test, seed {seed}; replay with psql -f"
+            )],
             round: 0,
             round_dml: Vec::new(),
             next_mv: 0,
@@ -756,7 +850,9 @@ impl Run {
     async fn exec(&mut self, sql: &str) -> Outcome {
         self.log.push(sql.to_string());
         match tokio::time::timeout(STATEMENT_TIMEOUT, self.client.simple_query(sql)).await {
-            Err(_) => self.fail(&format!("statement did not finish within {STATEMENT_TIMEOUT:?}:\n    {sql}")),
+            Err(_) => self.fail(&format!(
+                "statement did not finish within {STATEMENT_TIMEOUT:?}:\n    {sql}"
+            )),
             Ok(Ok(msgs)) => Outcome::Ok(msgs),
             Ok(Err(e)) if e.code() == Some(&SqlState::FEATURE_NOT_SUPPORTED) => {
                 Outcome::NotSupported(describe_error(&e))
@@ -768,7 +864,9 @@ impl Run {
     async fn must(&mut self, sql: &str) -> Vec<SimpleQueryMessage> {
         match self.exec(sql).await {
             Outcome::Ok(msgs) => msgs,
-            Outcome::NotSupported(e) | Outcome::Err(e) => self.fail(&format!("statement failed: {e}\n    {sql}")),
+            Outcome::NotSupported(e) | Outcome::Err(e) => {
+                self.fail(&format!("statement failed: {e}\n    {sql}"))
+            }
         }
     }
 
@@ -903,12 +1001,15 @@ impl Run {
                 self.skipped.push((t, format!("batch SELECT: {e}")));
                 return;
             }
-            Outcome::Err(e) => self
-                .fail(&format!("the defining query of {name} ({t:?}) fails as a batch SELECT: {e}\n    {}", query.sql)),
+            Outcome::Err(e) => self.fail(&format!(
+                "the defining query of {name} ({t:?}) fails as a batch SELECT: {e}\n    {}",
+                query.sql
+            )),
         }
 
-        if let Outcome::Err(e) | Outcome::NotSupported(e) =
-            self.exec(&format!("SET STREAMING_PARALLELISM = {parallelism}")).await
+        if let Outcome::Err(e) | Outcome::NotSupported(e) = self
+            .exec(&format!("SET STREAMING_PARALLELISM = {parallelism}"))
+            .await
         {
             println!("differential: SET STREAMING_PARALLELISM = {parallelism} failed ({e}); going on with the default");
         }
@@ -935,9 +1036,9 @@ impl Run {
                     _ => None,
                 })
                 .unwrap_or_default(),
-            Outcome::NotSupported(e) | Outcome::Err(e) => {
-                self.fail(&format!("SELECT from the new view {name} failed: {e}\n    {create}"))
-            }
+            Outcome::NotSupported(e) | Outcome::Err(e) => self.fail(&format!(
+                "SELECT from the new view {name} failed: {e}\n    {create}"
+            )),
         };
         println!(
             "differential: created {name} ({t:?}, {when}, parallelism {parallelism}, {:.2} s): {}",
@@ -987,10 +1088,16 @@ impl Run {
                         self.fail(&format!("counting the rows of {name} failed: {e}"))
                     }
                 };
-                let count: i64 =
-                    result_sets(&msgs).first().and_then(|s| s.first()).and_then(|c| c.parse().ok()).unwrap_or(0);
+                let count: i64 = result_sets(&msgs)
+                    .first()
+                    .and_then(|s| s.first())
+                    .and_then(|c| c.parse().ok())
+                    .unwrap_or(0);
                 if count > ROW_CAP {
-                    let sql = format!("DELETE FROM {name} WHERE k % 3 = {}", self.rng.random_range(0..3));
+                    let sql = format!(
+                        "DELETE FROM {name} WHERE k % 3 = {}",
+                        self.rng.random_range(0..3)
+                    );
                     self.round_dml.push(sql.clone());
                     self.dml_count += 1;
                     self.must(&sql).await;
@@ -1007,7 +1114,13 @@ impl Run {
         let roll = rng.random_range(0..100);
         if roll < 45 {
             let rows: Vec<String> = (0..rng.random_range(1..=6)).map(|_| t.row(rng)).collect();
-            return (format!("INSERT INTO {name} (k, g, v, s, n, f) VALUES {}", rows.join(", ")), false);
+            return (
+                format!(
+                    "INSERT INTO {name} (k, g, v, s, n, f) VALUES {}",
+                    rows.join(", ")
+                ),
+                false,
+            );
         }
         if roll < 75 {
             let pred = t.pred(rng, "");
@@ -1018,14 +1131,18 @@ impl Run {
                 // Grouping / join key.
                 3 | 4 => (format!("g = {}", t.g(rng)), false),
                 // Primary key (or just `k` where there is none); may land on existing keys.
-                5 if self.pk_updates || t.pk == Pk::None => {
-                    (format!("k = (k + {}) % {}", rng.random_range(1..5), t.key_domain), t.pk != Pk::None)
-                }
+                5 if self.pk_updates || t.pk == Pk::None => (
+                    format!("k = (k + {}) % {}", rng.random_range(1..5), t.key_domain),
+                    t.pk != Pk::None,
+                ),
                 _ => (format!("f = {}", f_lit(rng)), false),
             };
             return (format!("UPDATE {name} SET {set} WHERE {pred}"), pk);
         }
-        (format!("DELETE FROM {name} WHERE {}", t.delete_pred(rng)), false)
+        (
+            format!("DELETE FROM {name} WHERE {}", t.delete_pred(rng)),
+            false,
+        )
     }
 
     /// Compares views `from..` with their queries; fails with every difference found.
@@ -1063,13 +1180,23 @@ impl Run {
         let msgs = match self.exec(&both).await {
             Outcome::Ok(msgs) => msgs,
             Outcome::NotSupported(e) | Outcome::Err(e) => {
-                let mv = self.mvs.iter().find(|m| m.name == name).map(Mv::describe).unwrap_or_default();
-                self.fail(&format!("reading view {name} or running its query failed: {e}\n  {name} {mv}"))
+                let mv = self
+                    .mvs
+                    .iter()
+                    .find(|m| m.name == name)
+                    .map(Mv::describe)
+                    .unwrap_or_default();
+                self.fail(&format!(
+                    "reading view {name} or running its query failed: {e}\n  {name} {mv}"
+                ))
             }
         };
         let sets = result_sets(&msgs);
         if sets.len() != 2 {
-            self.fail(&format!("expected two result sets from `{both}`, got {}", sets.len()));
+            self.fail(&format!(
+                "expected two result sets from `{both}`, got {}",
+                sets.len()
+            ));
         }
         let (mut view, mut query) = (sets[0].clone(), sets[1].clone());
         view.sort();

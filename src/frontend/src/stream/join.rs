@@ -4,7 +4,9 @@
 use datafusion::common::{JoinType as DfJoinType, NullEquality};
 use datafusion::logical_expr::utils::{conjunction, split_conjunction};
 use datafusion::logical_expr::{and, BinaryExpr, Expr, Join, LogicalPlan, Operator};
-use tributary_proto::stream_plan::{stream_node::Body as PbBody, DynamicFilterNode, HashJoinNode, JoinType};
+use tributary_proto::stream_plan::{
+    stream_node::Body as PbBody, DynamicFilterNode, HashJoinNode, JoinType,
+};
 
 use super::convert::Converter;
 use super::expr::{display, display_over, physical};
@@ -22,7 +24,11 @@ fn join_type(t: DfJoinType) -> Result<JoinType> {
         DfJoinType::LeftAnti => JoinType::LeftAnti,
         DfJoinType::RightSemi => JoinType::RightSemi,
         DfJoinType::RightAnti => JoinType::RightAnti,
-        other => return Err(FrontendError::not_supported(format!("{other} join in a materialized view"))),
+        other => {
+            return Err(FrontendError::not_supported(format!(
+                "{other} join in a materialized view"
+            )))
+        }
     })
 }
 
@@ -53,16 +59,28 @@ pub fn join(cv: &mut Converter, j: &Join, extra: Option<&Expr>) -> Result<PlanNo
     let mut filter = j.filter.clone().filter(|f| !is_true(f));
     if j.null_equality == NullEquality::NullEqualsNull && !on.is_empty() {
         // Hash tables never match NULL keys: compare them in the condition of a keyless join.
-        let cond = conjunction(on.drain(..).map(|(l, r)| Expr::BinaryExpr(BinaryExpr::new(Box::new(l), Operator::IsNotDistinctFrom, Box::new(r)))));
+        let cond = conjunction(on.drain(..).map(|(l, r)| {
+            Expr::BinaryExpr(BinaryExpr::new(
+                Box::new(l),
+                Operator::IsNotDistinctFrom,
+                Box::new(r),
+            ))
+        }));
         filter = combine(filter, cond);
     }
     if j.null_aware {
         // NOT IN: a NULL on either side makes the comparison unknown, which NOT IN treats as a
         // match. Only a keyless join can express that.
         let [(l, r)] = on.as_slice() else {
-            return Err(FrontendError::not_supported("NOT IN with several columns in a materialized view"));
+            return Err(FrontendError::not_supported(
+                "NOT IN with several columns in a materialized view",
+            ));
         };
-        let cond = l.clone().eq(r.clone()).or(l.clone().is_null()).or(r.clone().is_null());
+        let cond = l
+            .clone()
+            .eq(r.clone())
+            .or(l.clone().is_null())
+            .or(r.clone().is_null());
         on.clear();
         filter = combine(filter, Some(cond));
     }
@@ -74,13 +92,22 @@ pub fn join(cv: &mut Converter, j: &Join, extra: Option<&Expr>) -> Result<PlanNo
     let (right, rk) = cv.append_exprs(right, &right_exprs)?;
     let keyless = lk.is_empty();
     let (left, right) = if keyless {
-        (enforce(&mut cv.ids, left, Required::Single), enforce(&mut cv.ids, right, Required::Single))
+        (
+            enforce(&mut cv.ids, left, Required::Single),
+            enforce(&mut cv.ids, right, Required::Single),
+        )
     } else {
-        (enforce(&mut cv.ids, left, Required::ExactHash(lk.clone())), enforce(&mut cv.ids, right, Required::ExactHash(rk.clone())))
+        (
+            enforce(&mut cv.ids, left, Required::ExactHash(lk.clone())),
+            enforce(&mut cv.ids, right, Required::ExactHash(rk.clone())),
+        )
     };
     let ln = left.columns.len();
     let both = left.df_schema()?.join(right.df_schema()?.as_ref())?;
-    let condition = filter.as_ref().map(|f| physical(cv.state, f, &both)).transpose()?;
+    let condition = filter
+        .as_ref()
+        .map(|f| physical(cv.state, f, &both))
+        .transpose()?;
 
     // Output columns: the logical join's, then what keeps the stream key and distribution.
     let mut both_cols = left.columns.clone();
@@ -99,11 +126,25 @@ pub fn join(cv: &mut Converter, j: &Join, extra: Option<&Expr>) -> Result<PlanNo
     let left_key: Vec<usize> = left.stream_key.clone();
     let right_key: Vec<usize> = right.stream_key.iter().map(|k| ln + k).collect();
     let right_join_key: Vec<usize> = rk.iter().map(|k| ln + k).collect();
+    // The join key is part of the stream key (as in RisingWave): an update that changes a
+    // row's join key becomes a delete on the actor of the old key and an insert on the actor
+    // of the new one, and nothing orders the two downstream. With the join key in the stream
+    // key they are different rows, so their order does not matter.
     let (key_cols, dist_cols): (Vec<usize>, Vec<usize>) = match jt {
-        JoinType::LeftSemi | JoinType::LeftAnti => (left_key.clone(), lk.clone()),
-        JoinType::RightSemi | JoinType::RightAnti => (right_key.clone(), right_join_key.clone()),
-        JoinType::RightOuter => (concat(&[&left_key, &right_key, &right_join_key]), right_join_key.clone()),
-        JoinType::FullOuter => (concat(&[&left_key, &right_key]), vec![]),
+        JoinType::LeftSemi | JoinType::LeftAnti => (concat(&[&left_key, &lk]), lk.clone()),
+        JoinType::RightSemi | JoinType::RightAnti => (
+            concat(&[&right_key, &right_join_key]),
+            right_join_key.clone(),
+        ),
+        JoinType::RightOuter => (
+            concat(&[&left_key, &right_key, &right_join_key]),
+            right_join_key.clone(),
+        ),
+        // A NULL-padded row has only one side's key: both are needed.
+        JoinType::FullOuter => (
+            concat(&[&left_key, &right_key, &lk, &right_join_key]),
+            vec![],
+        ),
         _ => (concat(&[&left_key, &right_key, &lk]), lk.clone()),
     };
     union_keys(&mut output, key_cols.iter().copied());
@@ -128,11 +169,19 @@ pub fn join(cv: &mut Converter, j: &Join, extra: Option<&Expr>) -> Result<PlanNo
     }
     // Semi/anti outputs index into the kept side alone.
     let output_indices: Vec<u32> = match jt {
-        JoinType::RightSemi | JoinType::RightAnti => output.iter().map(|p| (p - ln) as u32).collect(),
+        JoinType::RightSemi | JoinType::RightAnti => {
+            output.iter().map(|p| (p - ln) as u32).collect()
+        }
         _ => output.iter().map(|p| *p as u32).collect(),
     };
-    let degree_left = matches!(jt, JoinType::LeftOuter | JoinType::FullOuter | JoinType::LeftSemi | JoinType::LeftAnti);
-    let degree_right = matches!(jt, JoinType::RightOuter | JoinType::FullOuter | JoinType::RightSemi | JoinType::RightAnti);
+    let degree_left = matches!(
+        jt,
+        JoinType::LeftOuter | JoinType::FullOuter | JoinType::LeftSemi | JoinType::LeftAnti
+    );
+    let degree_right = matches!(
+        jt,
+        JoinType::RightOuter | JoinType::FullOuter | JoinType::RightSemi | JoinType::RightAnti
+    );
     let mut predicate: Vec<String> = on
         .iter()
         .map(|(l, r)| format!("{} = {}", display_over(l, &left), display_over(r, &right)))
@@ -141,7 +190,14 @@ pub fn join(cv: &mut Converter, j: &Join, extra: Option<&Expr>) -> Result<PlanNo
         predicate.push(display(f));
     }
     let mut identity = Identity::new("StreamHashJoin").attr("type", type_name(jt));
-    identity = identity.attr("predicate", if predicate.is_empty() { "true".to_string() } else { predicate.join(" AND ") });
+    identity = identity.attr(
+        "predicate",
+        if predicate.is_empty() {
+            "true".to_string()
+        } else {
+            predicate.join(" AND ")
+        },
+    );
     let body = PbBody::HashJoin(HashJoinNode {
         join_type: jt as i32,
         left_keys: lk.iter().map(|k| *k as u32).collect(),
@@ -156,7 +212,16 @@ pub fn join(cv: &mut Converter, j: &Join, extra: Option<&Expr>) -> Result<PlanNo
         right_stream_key: right.stream_key.iter().map(|k| *k as u32).collect(),
     });
     let append_only = jt == JoinType::Inner && left.append_only && right.append_only;
-    Ok(node(&mut cv.ids, body, vec![left, right], columns, stream_key, dist, append_only, identity))
+    Ok(node(
+        &mut cv.ids,
+        body,
+        vec![left, right],
+        columns,
+        stream_key,
+        dist,
+        append_only,
+        identity,
+    ))
 }
 
 fn concat(parts: &[&[usize]]) -> Vec<usize> {
@@ -175,7 +240,10 @@ fn combine(a: Option<Expr>, b: Option<Expr>) -> Option<Expr> {
 }
 
 fn is_true(e: &Expr) -> bool {
-    matches!(e, Expr::Literal(datafusion::scalar::ScalarValue::Boolean(Some(true)), _))
+    matches!(
+        e,
+        Expr::Literal(datafusion::scalar::ScalarValue::Boolean(Some(true)), _)
+    )
 }
 
 fn flip(op: Operator) -> Option<Operator> {
@@ -210,8 +278,15 @@ fn refers_only_to(e: &Expr, plan: &LogicalPlan) -> bool {
 /// `left.x <op> (scalar subquery)`: the join of the outer query with a one-row subquery
 /// (keyless, inner or left) filtered by a comparison with its value. Every conjunct but the
 /// comparison stays a filter; `None` when the plan does not have that shape.
-pub fn dynamic_filter(cv: &mut Converter, j: &Join, above: Option<&Expr>) -> Result<Option<PlanNode>> {
-    if !j.on.is_empty() || !matches!(j.join_type, DfJoinType::Inner | DfJoinType::Left) || !super::subquery::is_scalar(&j.right) {
+pub fn dynamic_filter(
+    cv: &mut Converter,
+    j: &Join,
+    above: Option<&Expr>,
+) -> Result<Option<PlanNode>> {
+    if !j.on.is_empty()
+        || !matches!(j.join_type, DfJoinType::Inner | DfJoinType::Left)
+        || !super::subquery::is_scalar(&j.right)
+    {
         return Ok(None);
     }
     let own = j.filter.as_ref().filter(|f| !is_true(f));
@@ -230,21 +305,32 @@ pub fn dynamic_filter(cv: &mut Converter, j: &Join, above: Option<&Expr>) -> Res
     let mut found = None;
     for (i, c) in conjuncts.iter().enumerate() {
         let Expr::BinaryExpr(b) = c else { continue };
-        let Some(cmp) = comparator(b.op) else { continue };
+        let Some(cmp) = comparator(b.op) else {
+            continue;
+        };
         let (l, r) = (b.left.as_ref(), b.right.as_ref());
         let right_side = |e: &Expr| !e.column_refs().is_empty() && refers_only_to(e, &j.right);
         if refers_only_to(l, &j.left) && right_side(r) {
             found = Some((i, l.clone(), r.clone(), cmp));
         } else if refers_only_to(r, &j.left) && right_side(l) {
-            let Some(op) = flip(b.op).and_then(comparator) else { continue };
+            let Some(op) = flip(b.op).and_then(comparator) else {
+                continue;
+            };
             found = Some((i, r.clone(), l.clone(), op));
         }
         if found.is_some() {
             break;
         }
     }
-    let Some((at, left_expr, right_expr, cmp)) = found else { return Ok(None) };
-    let rest: Vec<Expr> = conjuncts.iter().enumerate().filter(|(i, _)| *i != at).map(|(_, e)| (*e).clone()).collect();
+    let Some((at, left_expr, right_expr, cmp)) = found else {
+        return Ok(None);
+    };
+    let rest: Vec<Expr> = conjuncts
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != at)
+        .map(|(_, e)| (*e).clone())
+        .collect();
     // The remaining conditions must not need the subquery's value: the filter does not output it.
     if rest.iter().any(|e| !refers_only_to(e, &j.left)) {
         return Ok(None);
@@ -260,16 +346,35 @@ pub fn dynamic_filter(cv: &mut Converter, j: &Join, above: Option<&Expr>) -> Res
         cv.project(right, vec![(Expr::Column(value.df_column()), value)])?
     };
     let right = enforce(&mut cv.ids, right, Required::Broadcast);
-    let identity = Identity::new("StreamDynamicFilter")
-        .attr("predicate", format!("{} {cmp} {}", display_over(&left_expr, &left), display(&right_expr)));
+    let identity = Identity::new("StreamDynamicFilter").attr(
+        "predicate",
+        format!(
+            "{} {cmp} {}",
+            display_over(&left_expr, &left),
+            display(&right_expr)
+        ),
+    );
     let body = PbBody::DynamicFilter(DynamicFilterNode {
         left_key: key[0] as u32,
         comparator: cmp.to_string(),
         left_table: Some(cv.ids.state_table()),
         right_table: Some(cv.ids.state_table()),
     });
-    let (columns, stream_key, dist) = (left.columns.clone(), left.stream_key.clone(), left.dist.clone());
-    let filtered = node(&mut cv.ids, body, vec![left, right], columns, stream_key, dist, false, identity);
+    let (columns, stream_key, dist) = (
+        left.columns.clone(),
+        left.stream_key.clone(),
+        left.dist.clone(),
+    );
+    let filtered = node(
+        &mut cv.ids,
+        body,
+        vec![left, right],
+        columns,
+        stream_key,
+        dist,
+        false,
+        identity,
+    );
     match conjunction(rest) {
         Some(p) => cv.filter_node(filtered, &p).map(Some),
         None => Ok(Some(filtered)),

@@ -8,6 +8,7 @@ mod tests;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -17,7 +18,7 @@ use self::iter::MemoryIter;
 use self::versions::{GcOutcome, Versions};
 use crate::error::{StorageError, StorageResult};
 use crate::key_range::KeyRange;
-use crate::pin::{PinGuard, PinnedEpochs};
+use crate::pin::{PinGuard, PinnedEpochs, ReadRetention};
 use crate::store::{BoxStateStoreIter, Epoch, StateStore};
 
 /// Live keys an iterator copies out per lock acquisition: bounds how long a scan blocks writers.
@@ -37,13 +38,13 @@ struct Inner {
     iter_chunk: usize,
 }
 
-#[derive(Default)]
 struct State {
     keys: BTreeMap<Bytes, Versions>,
     sealed: Epoch,
     committed: Epoch,
     /// Reads below it may miss collected versions; it only moves up.
     safe: Epoch,
+    retention: ReadRetention,
     /// Keys that may hold versions to collect: only written keys gain versions, so collection
     /// visits these instead of the whole map.
     gc_candidates: BTreeSet<Bytes>,
@@ -52,7 +53,10 @@ struct State {
 impl State {
     fn check_readable(&self, epoch: Epoch) -> StorageResult<()> {
         if epoch < self.safe {
-            return Err(StorageError::EpochExpired { epoch, safe: self.safe });
+            return Err(StorageError::EpochExpired {
+                epoch,
+                safe: self.safe,
+            });
         }
         Ok(())
     }
@@ -60,7 +64,9 @@ impl State {
     fn collect_garbage(&mut self, watermark: Epoch) {
         let candidates = std::mem::take(&mut self.gc_candidates);
         for key in candidates {
-            let Some(versions) = self.keys.get_mut(&key) else { continue };
+            let Some(versions) = self.keys.get_mut(&key) else {
+                continue;
+            };
             match versions.gc(watermark) {
                 GcOutcome::Gone => {
                     self.keys.remove(&key);
@@ -81,14 +87,34 @@ impl Default for MemoryStateStore {
 }
 
 impl MemoryStateStore {
+    /// A store that collects superseded versions as soon as no pin needs them (tests).
     pub fn new() -> Self {
-        Self::with_iter_chunk(DEFAULT_ITER_CHUNK)
+        Self::with_options(DEFAULT_ITER_CHUNK, Duration::ZERO)
     }
 
+    /// A store that keeps superseded committed epochs readable for `retention` (see
+    /// [`ReadRetention`]): what a node serving frontends wants.
+    pub fn with_read_retention(retention: Duration) -> Self {
+        Self::with_options(DEFAULT_ITER_CHUNK, retention)
+    }
+
+    #[cfg(test)]
     fn with_iter_chunk(iter_chunk: usize) -> Self {
+        Self::with_options(iter_chunk, Duration::ZERO)
+    }
+
+    fn with_options(iter_chunk: usize, retention: Duration) -> Self {
+        let state = State {
+            keys: BTreeMap::new(),
+            sealed: 0,
+            committed: 0,
+            safe: 0,
+            retention: ReadRetention::new(retention),
+            gc_candidates: BTreeSet::new(),
+        };
         Self {
             inner: Arc::new(Inner {
-                state: RwLock::new(State::default()),
+                state: RwLock::new(state),
                 pins: PinnedEpochs::new(),
                 iter_chunk: iter_chunk.max(1),
             }),
@@ -107,7 +133,13 @@ impl MemoryStateStore {
     /// Stored versions, tombstones included (to watch garbage collection).
     #[cfg(test)]
     fn version_count(&self) -> usize {
-        self.inner.state.read().keys.values().map(Versions::len).sum()
+        self.inner
+            .state
+            .read()
+            .keys
+            .values()
+            .map(Versions::len)
+            .sum()
     }
 }
 
@@ -116,7 +148,12 @@ impl StateStore for MemoryStateStore {
     async fn get(&self, key: &[u8], epoch: Epoch) -> StorageResult<Option<Bytes>> {
         let state = self.inner.state.read();
         state.check_readable(epoch)?;
-        Ok(state.keys.get(key).and_then(|v| v.visible(epoch)).cloned().flatten())
+        Ok(state
+            .keys
+            .get(key)
+            .and_then(|v| v.visible(epoch))
+            .cloned()
+            .flatten())
     }
 
     async fn iter(&self, range: KeyRange, epoch: Epoch) -> StorageResult<BoxStateStoreIter> {
@@ -129,7 +166,10 @@ impl StateStore for MemoryStateStore {
         // Reborrowed so that `keys` and `gc_candidates` can be borrowed apart.
         let state = &mut *guard;
         if epoch <= state.sealed {
-            return Err(StorageError::EpochSealed { epoch, sealed: state.sealed });
+            return Err(StorageError::EpochSealed {
+                epoch,
+                sealed: state.sealed,
+            });
         }
         for (key, value) in kvs {
             let versions = state.keys.entry(key.clone()).or_default();
@@ -158,7 +198,13 @@ impl StateStore for MemoryStateStore {
         let mut state = self.inner.state.write();
         state.committed = state.committed.max(epoch);
         state.sealed = state.sealed.max(state.committed);
-        let watermark = self.inner.pins.min_pinned().map_or(state.committed, |p| p.min(state.committed));
+        let committed = state.committed;
+        let retained = state.retention.commit(committed, Instant::now());
+        let watermark = self
+            .inner
+            .pins
+            .min_pinned()
+            .map_or(retained, |p| p.min(retained));
         // Versions only become garbage when the watermark passes a newer version of their key.
         if watermark > state.safe {
             state.safe = watermark;
@@ -179,7 +225,9 @@ impl StateStore for MemoryStateStore {
     fn clear_uncommitted(&self) {
         let mut state = self.inner.state.write();
         let committed = state.committed;
-        state.keys.retain(|_, versions| !versions.truncate_after(committed));
+        state
+            .keys
+            .retain(|_, versions| !versions.truncate_after(committed));
         state.sealed = committed;
     }
 }
