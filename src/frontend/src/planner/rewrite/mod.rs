@@ -4,23 +4,27 @@
 use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
-    AccessExpr, BinaryOperator, CastKind, DataType as SqlType, Expr, Function, FunctionArg, FunctionArgExpr,
-    FunctionArgumentList, FunctionArguments, Ident, Interval, LimitClause, ObjectName, Query, Select, SelectItem,
-    Statement, Subscript, TableAliasColumnDef, TableFactor, UnaryOperator, Value, ValueWithSpan, VisitMut, VisitorMut,
+    AccessExpr, BinaryOperator, CastKind, DataType as SqlType, Expr, Function, FunctionArg,
+    FunctionArgExpr, FunctionArgumentList, FunctionArguments, Ident, Interval, LimitClause,
+    ObjectName, Query, Select, SelectItem, Statement, Subscript, TableAliasColumnDef, TableFactor,
+    UnaryOperator, Value, ValueWithSpan, VisitMut, VisitorMut,
 };
 use tributary_common::pg_value::{parse_text, FormatOptions};
 use tributary_common::types::DataType;
 
 use crate::error::{FrontendError, Result};
 
+mod shadow;
+
 /// Applies every rewrite to a statement.
 pub fn rewrite(stmt: &mut Statement) -> Result<()> {
     let mut v = PgRewriter { error: None };
     let _ = stmt.visit(&mut v);
-    match v.error {
-        Some(e) => Err(e),
-        None => Ok(()),
+    if let Some(e) = v.error {
+        return Err(e);
     }
+    shadow::alias_shadowing_tables(stmt);
+    Ok(())
 }
 
 struct PgRewriter {
@@ -29,8 +33,13 @@ struct PgRewriter {
 
 /// Set-returning functions with one output column: in Postgres `FROM f(...) AS x` names that
 /// column `x` too.
-const SINGLE_COLUMN_FUNCTIONS: &[&str] =
-    &["generate_series", "unnest", "generate_subscripts", "regexp_split_to_table", "range"];
+const SINGLE_COLUMN_FUNCTIONS: &[&str] = &[
+    "generate_series",
+    "unnest",
+    "generate_subscripts",
+    "regexp_split_to_table",
+    "range",
+];
 
 impl VisitorMut for PgRewriter {
     type Break = ();
@@ -39,11 +48,21 @@ impl VisitorMut for PgRewriter {
         // `FETCH FIRST n ROWS ONLY` is `LIMIT n`.
         if let Some(fetch) = &q.fetch {
             if !fetch.with_ties && !fetch.percent {
-                let quantity = fetch.quantity.clone().unwrap_or_else(|| Expr::value(Value::Number("1".into(), false)));
+                let quantity = fetch
+                    .quantity
+                    .clone()
+                    .unwrap_or_else(|| Expr::value(Value::Number("1".into(), false)));
                 match &mut q.limit_clause {
-                    Some(LimitClause::LimitOffset { limit: limit @ None, .. }) => *limit = Some(quantity),
+                    Some(LimitClause::LimitOffset {
+                        limit: limit @ None,
+                        ..
+                    }) => *limit = Some(quantity),
                     None => {
-                        q.limit_clause = Some(LimitClause::LimitOffset { limit: Some(quantity), offset: None, limit_by: vec![] })
+                        q.limit_clause = Some(LimitClause::LimitOffset {
+                            limit: Some(quantity),
+                            offset: None,
+                            limit_by: vec![],
+                        })
                     }
                     _ => return ControlFlow::Continue(()),
                 }
@@ -92,16 +111,34 @@ impl VisitorMut for PgRewriter {
                 return ControlFlow::Break(());
             }
         }
-        if let TableFactor::Table { name, alias: Some(alias), args: Some(_), .. } = factor {
+        if let TableFactor::Table {
+            name,
+            alias: Some(alias),
+            args: Some(_),
+            ..
+        } = factor
+        {
             let fname = name.to_string().to_lowercase();
             if alias.columns.is_empty() && SINGLE_COLUMN_FUNCTIONS.contains(&fname.as_str()) {
-                alias.columns.push(TableAliasColumnDef { name: alias.name.clone(), data_type: None });
+                alias.columns.push(TableAliasColumnDef {
+                    name: alias.name.clone(),
+                    data_type: None,
+                });
             }
         }
         // `unnest(a) AS x` (sqlparser's own UNNEST node) likewise names its column `x`.
-        if let TableFactor::UNNEST { alias: Some(alias), array_exprs, with_ordinality: false, .. } = factor {
+        if let TableFactor::UNNEST {
+            alias: Some(alias),
+            array_exprs,
+            with_ordinality: false,
+            ..
+        } = factor
+        {
             if alias.columns.is_empty() && array_exprs.len() == 1 {
-                alias.columns.push(TableAliasColumnDef { name: alias.name.clone(), data_type: None });
+                alias.columns.push(TableAliasColumnDef {
+                    name: alias.name.clone(),
+                    data_type: None,
+                });
             }
         }
         ControlFlow::Continue(())
@@ -112,9 +149,17 @@ impl VisitorMut for PgRewriter {
         // bounds, and clamps them to the array.
         if let Expr::CompoundFieldAccess { access_chain, .. } = expr {
             for access in access_chain.iter_mut() {
-                if let AccessExpr::Subscript(Subscript::Slice { lower_bound, upper_bound, .. }) = access {
-                    lower_bound.get_or_insert_with(|| Expr::value(Value::Number("1".into(), false)));
-                    upper_bound.get_or_insert_with(|| Expr::value(Value::Number(i32::MAX.to_string(), false)));
+                if let AccessExpr::Subscript(Subscript::Slice {
+                    lower_bound,
+                    upper_bound,
+                    ..
+                }) = access
+                {
+                    lower_bound
+                        .get_or_insert_with(|| Expr::value(Value::Number("1".into(), false)));
+                    upper_bound.get_or_insert_with(|| {
+                        Expr::value(Value::Number(i32::MAX.to_string(), false))
+                    });
                 }
             }
         }
@@ -142,12 +187,22 @@ impl VisitorMut for PgRewriter {
                 // `- INTERVAL '1 day 02:00:00'`: DataFusion negates a literal by prefixing its text
                 // with `-`, which negates only the first field of the normalized text below.
                 UnaryOperator::Minus => {
-                    if let Expr::Interval(Interval { value, leading_field: None, last_field: None, .. }) = inner.as_ref() {
-                        if let Some((m, d, n)) = string_literal(value).as_deref().and_then(normalized_parts) {
-                            let negated = match (m.checked_neg(), d.checked_neg(), n.checked_neg()) {
+                    if let Expr::Interval(Interval {
+                        value,
+                        leading_field: None,
+                        last_field: None,
+                        ..
+                    }) = inner.as_ref()
+                    {
+                        if let Some((m, d, n)) =
+                            string_literal(value).as_deref().and_then(normalized_parts)
+                        {
+                            let negated = match (m.checked_neg(), d.checked_neg(), n.checked_neg())
+                            {
                                 (Some(m), Some(d), Some(n)) => interval_expr(m, d, n),
                                 _ => {
-                                    self.error = Some(FrontendError::sql("22008", "interval out of range"));
+                                    self.error =
+                                        Some(FrontendError::sql("22008", "interval out of range"));
                                     return ControlFlow::Break(());
                                 }
                             };
@@ -161,11 +216,21 @@ impl VisitorMut for PgRewriter {
         }
         // `1e100::float8`: numeric literals are decimals here, too narrow for such values and
         // inexact once converted; read the digits as a float directly, as Postgres does.
-        if let Expr::Cast { expr: inner, data_type, .. } = expr {
+        if let Expr::Cast {
+            expr: inner,
+            data_type,
+            ..
+        } = expr
+        {
             let is_float = matches!(
                 data_type,
-                SqlType::Real | SqlType::Float4 | SqlType::Float8 | SqlType::Float64 | SqlType::Double(_)
-                    | SqlType::DoublePrecision | SqlType::Float(_)
+                SqlType::Real
+                    | SqlType::Float4
+                    | SqlType::Float8
+                    | SqlType::Float64
+                    | SqlType::Double(_)
+                    | SqlType::DoublePrecision
+                    | SqlType::Float(_)
             );
             if is_float {
                 if let Expr::Value(v) = inner.as_mut() {
@@ -178,8 +243,17 @@ impl VisitorMut for PgRewriter {
         // Interval text as Postgres reads it ('1 day 02:00:00', '1 mon', '-1 year'), spelled
         // in units DataFusion understands.
         let text = match expr {
-            Expr::Interval(Interval { value, leading_field: None, last_field: None, .. }) => string_literal(value),
-            Expr::Cast { expr: inner, data_type: SqlType::Interval { .. }, .. } => string_literal(inner),
+            Expr::Interval(Interval {
+                value,
+                leading_field: None,
+                last_field: None,
+                ..
+            }) => string_literal(value),
+            Expr::Cast {
+                expr: inner,
+                data_type: SqlType::Interval { .. },
+                ..
+            } => string_literal(inner),
             _ => None,
         };
         if let Some(text) = text {
@@ -201,7 +275,15 @@ impl VisitorMut for PgRewriter {
 /// ... + size AS window_end FROM t) AS t`; `HOP(t, ts, slide, size [, offset])` gives each row
 /// once per window holding it, by unnesting `hop_window_starts(ts, slide, size, offset)`.
 fn time_window(factor: &TableFactor) -> Result<Option<TableFactor>> {
-    let TableFactor::Table { name, args: Some(args), alias, .. } = factor else { return Ok(None) };
+    let TableFactor::Table {
+        name,
+        args: Some(args),
+        alias,
+        ..
+    } = factor
+    else {
+        return Ok(None);
+    };
     let fname = name.to_string().to_lowercase();
     let (min, max) = match fname.as_str() {
         "tumble" => (3, 4),
@@ -213,14 +295,41 @@ fn time_window(factor: &TableFactor) -> Result<Option<TableFactor>> {
     for a in &args.args {
         match a {
             FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => exprs.push(e.to_string()),
-            _ => return Err(FrontendError::sql("42601", format!("invalid argument of {upper}: {a}"))),
+            _ => {
+                return Err(FrontendError::sql(
+                    "42601",
+                    format!("invalid argument of {upper}: {a}"),
+                ))
+            }
         }
     }
     if exprs.len() < min || exprs.len() > max {
         return Err(FrontendError::sql(
             "42883",
-            format!("function {upper} takes {min} or {max} arguments ({} given)", exprs.len()),
+            format!(
+                "function {upper} takes {min} or {max} arguments ({} given)",
+                exprs.len()
+            ),
         ));
+    }
+    // Window sizes given as literals are checked here: at run time a bad one would only turn
+    // rows into NULLs.
+    let sizes: &[(usize, &str)] = if fname == "tumble" {
+        &[(2, "window size")]
+    } else {
+        &[(2, "slide"), (3, "window size")]
+    };
+    for (i, what) in sizes {
+        if let FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) = &args.args[*i] {
+            if let Some((m, d, n)) = literal_interval(e) {
+                if m < 0 || d < 0 || n < 0 || (m, d, n) == (0, 0, 0) {
+                    return Err(FrontendError::sql(
+                        "22023",
+                        format!("invalid {what} of {upper}: {e} (it must be positive)"),
+                    ));
+                }
+            }
+        }
     }
     let table = &exprs[0];
     let alias_text = match alias {
@@ -228,7 +337,11 @@ fn time_window(factor: &TableFactor) -> Result<Option<TableFactor>> {
         Some(a) => format!(
             "{} ({})",
             a.name,
-            a.columns.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(", ")
+            a.columns
+                .iter()
+                .map(|c| c.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
         None => match &args.args[0] {
             FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::CompoundIdentifier(ids))) => {
@@ -262,15 +375,21 @@ fn time_window(factor: &TableFactor) -> Result<Option<TableFactor>> {
     )
     .map_err(|e| FrontendError::sql("42601", format!("invalid {upper} call: {e}")))?;
     let Some(Statement::Query(q)) = stmts.pop() else {
-        return Err(FrontendError::Internal(format!("{upper} rewrite did not give a query")));
+        return Err(FrontendError::Internal(format!(
+            "{upper} rewrite did not give a query"
+        )));
     };
     let datafusion::sql::sqlparser::ast::SetExpr::Select(select) = *q.body else {
-        return Err(FrontendError::Internal(format!("{upper} rewrite did not give a SELECT")));
+        return Err(FrontendError::Internal(format!(
+            "{upper} rewrite did not give a SELECT"
+        )));
     };
     let mut from = select.from;
     match from.pop() {
         Some(twj) => Ok(Some(twj.relation)),
-        None => Err(FrontendError::Internal(format!("{upper} rewrite lost its FROM"))),
+        None => Err(FrontendError::Internal(format!(
+            "{upper} rewrite lost its FROM"
+        ))),
     }
 }
 
@@ -284,14 +403,43 @@ fn string_literal(e: &Expr) -> Option<String> {
     }
 }
 
+/// The fields of an interval literal (`INTERVAL '2' SECOND`, `INTERVAL '1 day'`, `'1h'::interval`).
+fn literal_interval(e: &Expr) -> Option<(i32, i32, i64)> {
+    let text = match e {
+        Expr::Interval(Interval {
+            value,
+            leading_field,
+            last_field: None,
+            ..
+        }) => {
+            let v = string_literal(value)?;
+            match leading_field {
+                Some(f) => format!("{v} {f}"),
+                None => v,
+            }
+        }
+        Expr::Cast {
+            expr: inner,
+            data_type: SqlType::Interval { .. },
+            ..
+        } => string_literal(inner)?,
+        _ => return None,
+    };
+    normalize_interval(&text).ok()
+}
+
 /// `'1 day 02:00:00'` → (0 months, 1 day, 7200000000000 nanoseconds): the fields stay apart as
 /// in Postgres.
 fn normalize_interval(text: &str) -> Result<(i32, i32, i64)> {
     let v = parse_text(text, &DataType::Interval, &FormatOptions::default())
         .map_err(|e| FrontendError::sql("22007", e.to_string()))?;
     match v {
-        datafusion::scalar::ScalarValue::IntervalMonthDayNano(Some(i)) => Ok((i.months, i.days, i.nanoseconds)),
-        other => Err(FrontendError::Internal(format!("interval parsed as {other:?}"))),
+        datafusion::scalar::ScalarValue::IntervalMonthDayNano(Some(i)) => {
+            Ok((i.months, i.days, i.nanoseconds))
+        }
+        other => Err(FrontendError::Internal(format!(
+            "interval parsed as {other:?}"
+        ))),
     }
 }
 
@@ -299,7 +447,9 @@ fn normalize_interval(text: &str) -> Result<(i32, i32, i64)> {
 fn interval_expr(months: i32, days: i32, nanos: i64) -> Expr {
     let text = format!("{months} months {days} days {nanos} nanoseconds");
     Expr::Interval(Interval {
-        value: Box::new(Expr::Value(ValueWithSpan::from(Value::SingleQuotedString(text)))),
+        value: Box::new(Expr::Value(ValueWithSpan::from(Value::SingleQuotedString(
+            text,
+        )))),
         leading_field: None,
         leading_precision: None,
         last_field: None,
@@ -310,11 +460,12 @@ fn interval_expr(months: i32, days: i32, nanos: i64) -> Expr {
 /// The fields of an [`interval_expr`] text.
 fn normalized_parts(text: &str) -> Option<(i32, i32, i64)> {
     match text.split(' ').collect::<Vec<_>>().as_slice() {
-        [m, "months", d, "days", n, "nanoseconds"] => Some((m.parse().ok()?, d.parse().ok()?, n.parse().ok()?)),
+        [m, "months", d, "days", n, "nanoseconds"] => {
+            Some((m.parse().ok()?, d.parse().ok()?, n.parse().ok()?))
+        }
         _ => None,
     }
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -322,9 +473,28 @@ mod tests {
     use crate::handler::{parse_statements, ParsedStatement};
 
     fn rewritten(sql: &str) -> String {
-        let ParsedStatement::Sql(mut s) = parse_statements(sql).unwrap().remove(0) else { panic!() };
+        let ParsedStatement::Sql(mut s) = parse_statements(sql).unwrap().remove(0) else {
+            panic!()
+        };
         rewrite(&mut s).unwrap();
         s.to_string()
+    }
+
+    #[test]
+    fn window_sizes_must_be_positive() {
+        let err = |sql: &str| {
+            let ParsedStatement::Sql(mut s) = parse_statements(sql).unwrap().remove(0) else {
+                panic!()
+            };
+            rewrite(&mut s).unwrap_err().to_string()
+        };
+        assert!(err("SELECT * FROM hop(t, ts, interval '0', interval '1')")
+            .contains("invalid slide of HOP"));
+        assert!(err("SELECT * FROM hop(t, ts, interval '1', interval '-1')")
+            .contains("invalid window size of HOP"));
+        assert!(err("SELECT * FROM tumble(t, ts, INTERVAL '-2' SECOND)")
+            .contains("invalid window size of TUMBLE"));
+        rewritten("SELECT * FROM hop(t, ts, INTERVAL '2' SECOND, INTERVAL '10' SECOND)");
     }
 
     #[test]
@@ -333,16 +503,26 @@ mod tests {
             rewritten("SELECT g FROM generate_series(1, 3) AS g"),
             "SELECT g FROM generate_series(1, 3) AS g (g)"
         );
-        assert!(rewritten("SELECT INTERVAL '1 day 02:00:00'").contains("'0 months 1 days 7200000000000 nanoseconds'"));
+        assert!(rewritten("SELECT INTERVAL '1 day 02:00:00'")
+            .contains("'0 months 1 days 7200000000000 nanoseconds'"));
         assert!(rewritten("SELECT '1 mon'::interval").contains("'1 months 0 days 0 nanoseconds'"));
         assert_eq!(rewritten("SELECT 1e100::float8"), "SELECT '1e100'::FLOAT8");
         assert_eq!(
             rewritten("SELECT -INTERVAL '1 day 02:00:00'"),
             "SELECT INTERVAL '0 months -1 days -7200000000000 nanoseconds'"
         );
-        assert_eq!(rewritten("SELECT ~v FROM t"), "SELECT (v # -1::SMALLINT) FROM t");
-        assert_eq!(rewritten("SELECT a[2:], a[:3] FROM t"), "SELECT a[2:2147483647], a[1:3] FROM t");
-        assert_eq!(rewritten("SELECT x FROM t, unnest(t.a) AS x"), "SELECT x FROM t, UNNEST(t.a) AS x (x)");
+        assert_eq!(
+            rewritten("SELECT ~v FROM t"),
+            "SELECT (v # -1::SMALLINT) FROM t"
+        );
+        assert_eq!(
+            rewritten("SELECT a[2:], a[:3] FROM t"),
+            "SELECT a[2:2147483647], a[1:3] FROM t"
+        );
+        assert_eq!(
+            rewritten("SELECT x FROM t, unnest(t.a) AS x"),
+            "SELECT x FROM t, UNNEST(t.a) AS x (x)"
+        );
         assert_eq!(
             rewritten("SELECT window_start FROM TUMBLE(s.t, ts, INTERVAL '1' HOUR)"),
             "SELECT window_start FROM (SELECT *, tumble_start(ts, INTERVAL '1' HOUR) AS window_start, \
