@@ -27,6 +27,22 @@ mod tz;
 mod window_fn;
 
 #[cfg(test)]
+mod registry_tests {
+    use datafusion::execution::FunctionRegistry;
+
+    use super::*;
+
+    /// Functions the planner and the cast rule put into plans must be resolvable by name:
+    /// stream plans reach compute nodes as datafusion-proto, which names each function.
+    #[test]
+    fn planned_functions_are_registered() {
+        let ctx = crate::new_context();
+        for f in planned_functions() {
+            assert!(ctx.udf(f.name()).is_ok(), "{} is planned but not registered", f.name());
+        }
+    }
+}
+#[cfg(test)]
 mod sql_tests;
 #[cfg(test)]
 pub(crate) mod tests;
@@ -43,7 +59,30 @@ pub fn scalar_functions() -> Vec<ScalarUDF> {
     v.extend(datetime::functions());
     v.extend(array::functions());
     v.extend(window_fn::functions());
+    for f in planned_functions() {
+        if !v.iter().any(|g| g.name() == f.name()) {
+            v.push(f);
+        }
+    }
     v
+}
+
+/// The functions [`PgExprPlanner`] and [`PgCastRule`] call directly for operators and syntax
+/// (`ts - ts`, `||`, `&&`, EXTRACT, AT TIME ZONE, ...).
+fn planned_functions() -> Vec<ScalarUDF> {
+    vec![
+        cast::pg_cast_udf(),
+        datetime::timezone(),
+        datetime::timestamp_diff(),
+        datetime::interval_span(),
+        datetime::extract(),
+        math::numeric_div(),
+        string::similar_to(),
+        string::textcat(),
+        string::substr(),
+        array::concat_operator(),
+        array::overlap(),
+    ]
 }
 
 pub fn install(mut builder: SessionStateBuilder) -> SessionStateBuilder {
