@@ -102,7 +102,8 @@ pub fn build_node(ctx: &BuildContext<'_>, node: &StreamNode) -> StreamResult<Exe
             let batch = arrow::array::RecordBatch::try_new(info.schema.clone(), batch.columns().to_vec())?;
             let (tx, rx) = mpsc::unbounded_channel();
             ctx.barriers.register_barrier_input(ctx.actor_id(), tx);
-            return Ok(Executor::new(info, ValuesExecutor { batch, barriers: rx }));
+            let values = ValuesExecutor { batch, barriers: rx, actor_id: ctx.actor_id(), progress: ctx.progress.clone() };
+            return Ok(Executor::new(info, values));
         }
         _ => {}
     }

@@ -64,7 +64,7 @@ pub struct ScheduledJob {
     pub actors: Vec<StreamActor>,
     /// One per (upstream relation, scanning fragment).
     pub subscriptions: Vec<UpstreamSubscription>,
-    /// Actors running a StreamScan: each reports its backfill done.
+    /// Actors running a StreamScan or Values: each reports its backfill done.
     pub scan_actor_ids: Vec<u32>,
     pub next_actor_id: u32,
     pub next_fragment_id: u32,
@@ -149,6 +149,12 @@ fn scans_of(node: &StreamNode) -> Vec<u32> {
         }
     });
     scans
+}
+
+fn has_values(node: &StreamNode) -> bool {
+    let mut found = false;
+    visit(node, &mut |n| found |= matches!(&n.body, Some(Body::Values(_))));
+    found
 }
 
 /// Every relation the graph's StreamScans read.
@@ -288,7 +294,9 @@ pub fn schedule(input: &ScheduleInput) -> Result<ScheduledJob, ScheduleError> {
                 worker_id: input.worker_id,
             });
         }
-        if !scans[i].is_empty() {
+        // Values actors emit their rows after the first barrier: like scans, the job is not
+        // done before they report.
+        if !scans[i].is_empty() || has_values(&nodes[i]) {
             scan_actor_ids.extend_from_slice(&actor_ids[i]);
         }
         for &t in &scans[i] {
