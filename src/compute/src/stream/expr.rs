@@ -1,7 +1,10 @@
 //! Expressions of stream plans: DataFusion physical expressions, decoded from datafusion-proto
 //! against the operator's input schema and evaluated on chunks.
 
+use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
+
+use parking_lot::Mutex;
 
 use arrow::array::{Array, ArrayRef, BooleanArray, RecordBatch};
 use arrow::datatypes::Schema;
@@ -16,11 +19,21 @@ use tributary_proto::stream_plan::Expr as PbExpr;
 
 use super::error::{StreamError, StreamResult};
 
-/// The function registry expressions are resolved in: the same Postgres functions the
-/// frontend plans with.
-fn task_context() -> &'static Arc<TaskContext> {
-    static CTX: OnceLock<Arc<TaskContext>> = OnceLock::new();
-    CTX.get_or_init(|| tributary_expr::new_context().task_ctx())
+/// The function registry expressions are resolved in (the same Postgres functions the
+/// frontend plans with), with the time zone the plan was made in: decoded functions keep the
+/// context's configuration.
+fn task_context(time_zone: &str) -> Arc<TaskContext> {
+    static CTXS: OnceLock<Mutex<HashMap<String, Arc<TaskContext>>>> = OnceLock::new();
+    let mut ctxs = CTXS.get_or_init(Default::default).lock();
+    ctxs.entry(time_zone.to_string())
+        .or_insert_with(|| {
+            let ctx = tributary_expr::new_context();
+            if !time_zone.is_empty() {
+                ctx.state_ref().write().config_mut().options_mut().execution.time_zone = Some(time_zone.to_string());
+            }
+            ctx.task_ctx()
+        })
+        .clone()
 }
 
 pub type ExprRef = Arc<dyn PhysicalExpr>;
@@ -28,7 +41,7 @@ pub type ExprRef = Arc<dyn PhysicalExpr>;
 pub fn decode_expr(pb: &PbExpr, input: &Schema) -> StreamResult<ExprRef> {
     let node = PhysicalExprNode::decode(pb.df_physical.as_slice())
         .map_err(|e| StreamError::plan(format!("cannot decode expression: {e}")))?;
-    Ok(parse_physical_expr(&node, task_context(), input, &DefaultPhysicalExtensionCodec {})?)
+    Ok(parse_physical_expr(&node, task_context(&pb.time_zone).as_ref(), input, &DefaultPhysicalExtensionCodec {})?)
 }
 
 /// Evaluates `expr` on every row of `batch`. A row whose evaluation fails (division by zero, a

@@ -17,7 +17,8 @@ use crate::error::{FrontendError, Result};
 pub fn physical(state: &SessionState, expr: &Expr, schema: &DFSchema) -> Result<PbExpr> {
     let phys = state.create_physical_expr(expr.clone(), schema).map_err(|e| unsupported_expr(expr, e))?;
     let node = serialize_physical_expr(&phys, &DefaultPhysicalExtensionCodec {}).map_err(|e| unsupported_expr(expr, e))?;
-    Ok(PbExpr { df_physical: node.encode_to_vec() })
+    let time_zone = state.config().options().execution.time_zone.clone().unwrap_or_default();
+    Ok(PbExpr { df_physical: node.encode_to_vec(), time_zone })
 }
 
 fn unsupported_expr(expr: &Expr, e: datafusion::error::DataFusionError) -> FrontendError {

@@ -617,7 +617,7 @@ mod tests {
     /// `left.v <= right.v`, through the plan's encoding.
     fn condition_pb() -> PbExpr {
         let e: ExprRef = Arc::new(BinaryExpr::new(Arc::new(Column::new("c2", 2)), Operator::LtEq, Arc::new(Column::new("c2", 5))));
-        PbExpr { df_physical: serialize_physical_expr(&e, &DefaultPhysicalExtensionCodec {}).unwrap().encode_to_vec() }
+        PbExpr { df_physical: serialize_physical_expr(&e, &DefaultPhysicalExtensionCodec {}).unwrap().encode_to_vec(), time_zone: String::new() }
     }
 
     #[derive(Debug, Clone, Copy)]
