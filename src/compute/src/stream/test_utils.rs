@@ -101,3 +101,39 @@ pub fn i64v(v: i64) -> ScalarValue {
 pub fn strv(v: &str) -> ScalarValue {
     ScalarValue::Utf8(Some(v.to_string()))
 }
+
+/// xorshift64*: a small deterministic generator for randomized executor tests.
+pub struct TestRng(u64);
+
+impl TestRng {
+    pub fn seeded(seed: u64) -> Self {
+        TestRng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    /// A number in `0..n`.
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) % n
+    }
+}
+
+/// A random change of the row with key `id` in `live`, the net contents of an input: an insert
+/// of `new` if there is no such row, else a delete or an update to `new` (one chance in two).
+pub fn random_change<K: Ord, V: Clone>(rng: &mut TestRng, live: &mut BTreeMap<K, V>, id: K, new: V) -> Vec<(Op, V)> {
+    match live.get(&id).cloned() {
+        None => {
+            live.insert(id, new.clone());
+            vec![(Op::Insert, new)]
+        }
+        Some(old) if rng.below(2) == 0 => {
+            live.remove(&id);
+            vec![(Op::Delete, old)]
+        }
+        Some(old) => {
+            live.insert(id, new.clone());
+            vec![(Op::UpdateDelete, old), (Op::UpdateInsert, new)]
+        }
+    }
+}

@@ -425,7 +425,7 @@ mod tests {
 
     use super::*;
     use crate::stream::executor::info;
-    use crate::stream::test_utils::{barrier, chunk, collect, i64v, input, schema, store, Model};
+    use crate::stream::test_utils::{barrier, chunk, collect, i64v, input, schema, store, Model, TestRng};
 
     /// Left: (id, v), stream key id, compared on v.
     fn left_types() -> Vec<DataType> {
@@ -550,30 +550,24 @@ mod tests {
     async fn randomized_against_recomputation() {
         for cmp in [Comparator::Lt, Comparator::Le, Comparator::Gt, Comparator::Ge, Comparator::Eq, Comparator::Ne] {
             for seed in 0..10u64 {
-                let mut rng = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-                let mut below = |n: u64| {
-                    rng ^= rng >> 12;
-                    rng ^= rng << 25;
-                    rng ^= rng >> 27;
-                    (rng.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) % n
-                };
+                let mut rng = TestRng::seeded(seed);
                 let mut live: BTreeMap<i64, OwnedRow> = BTreeMap::new();
                 let mut value: Option<Option<i64>> = None;
                 let mut next_id = 1;
                 let (mut left, mut right) = (vec![barrier(0)], vec![barrier(0)]);
                 let mut expect = vec![Vec::new()];
                 for e in 1..=15u64 {
-                    for _ in 0..below(3) {
+                    for _ in 0..rng.below(3) {
                         let mut ops = Vec::new();
-                        for _ in 0..1 + below(5) {
-                            let v = (below(8) != 0).then(|| below(10) as i32);
-                            let action = below(10);
+                        for _ in 0..1 + rng.below(5) {
+                            let v = (rng.below(8) != 0).then(|| rng.below(10) as i32);
+                            let action = rng.below(10);
                             if live.is_empty() || action < 5 {
                                 live.insert(next_id, lrow(next_id, v));
                                 ops.push((Op::Insert, lrow(next_id, v)));
                                 next_id += 1;
                             } else {
-                                let id = *live.keys().nth(below(live.len() as u64) as usize).unwrap();
+                                let id = *live.keys().nth(rng.below(live.len() as u64) as usize).unwrap();
                                 let old = live.remove(&id).unwrap();
                                 if action < 8 {
                                     ops.push((Op::Delete, old));
@@ -586,9 +580,9 @@ mod tests {
                         }
                         left.push(lmsg(&ops));
                     }
-                    if below(2) == 0 {
-                        let new = (below(6) != 0).then(|| below(10) as i64);
-                        let ops = match (value, below(5) == 0) {
+                    if rng.below(2) == 0 {
+                        let new = (rng.below(6) != 0).then(|| rng.below(10) as i64);
+                        let ops = match (value, rng.below(5) == 0) {
                             (Some(old), true) => {
                                 value = None;
                                 vec![(Op::Delete, old)]

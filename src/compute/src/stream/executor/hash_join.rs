@@ -594,7 +594,7 @@ mod tests {
     use crate::stream::barrier::{BackfillProgressMap, LocalBarrierManager};
     use crate::stream::exchange::ChannelRegistry;
     use crate::stream::executor::info;
-    use crate::stream::test_utils::{barrier, chunk, collect, epoch, i64v, input, schema, store, Model};
+    use crate::stream::test_utils::{barrier, chunk, collect, epoch, i64v, input, schema, store, Model, TestRng};
 
     /// Both sides: (id, k, v), stream key id, joined on k.
     fn types() -> Vec<DataType> {
@@ -877,18 +877,6 @@ mod tests {
         assert_eq!(at[4], sorted(&[cat(&l1, &nulls3()), cat(&nulls3(), &r1b)]));
     }
 
-    /// xorshift64*: a deterministic generator for the randomized tests.
-    struct Rng(u64);
-
-    impl Rng {
-        fn below(&mut self, n: u64) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) % n
-        }
-    }
-
     /// Random changes of the two sides over `epochs` epochs: the inputs, and the net rows of
     /// each side after every epoch.
     struct Workload {
@@ -898,7 +886,7 @@ mod tests {
     }
 
     fn workload(seed: u64, epochs: u64) -> Workload {
-        let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+        let mut rng = TestRng::seeded(seed);
         let mut live: [BTreeMap<i64, OwnedRow>; 2] = [BTreeMap::new(), BTreeMap::new()];
         let mut next_id = 1i64;
         let mut msgs: [Vec<Message>; 2] = [vec![barrier(0)], vec![barrier(0)]];
@@ -909,7 +897,7 @@ mod tests {
                 for _ in 0..chunks {
                     let mut ops: Vec<(Op, OwnedRow)> = Vec::new();
                     for _ in 0..1 + rng.below(4) {
-                        let random_row = |rng: &mut Rng, id: i64| {
+                        let random_row = |rng: &mut TestRng, id: i64| {
                             let k = (rng.below(8) != 0).then(|| rng.below(4) as i32);
                             let v = (rng.below(10) != 0).then(|| rng.below(6) as i32);
                             row(id, k, v)

@@ -472,7 +472,7 @@ mod tests {
     use super::*;
     use crate::stream::executor::info;
     use crate::stream::row::rows_of;
-    use crate::stream::test_utils::{barrier, chunk, collect, i32v, i64v, input, schema, store, Model};
+    use crate::stream::test_utils::{barrier, chunk, collect, i32v, i64v, input, random_change, schema, store, Model, TestRng};
 
     /// Input: (id, g, v), stream key id; partition by g, order by v.
     fn types() -> Vec<DataType> {
@@ -628,13 +628,7 @@ mod tests {
     async fn randomized_against_recomputation() {
         for (desc, nulls_first) in [(false, false), (false, true), (true, true), (true, false)] {
             for seed in 0..6u64 {
-                let mut rng = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-                let mut below = |n: u64| {
-                    rng ^= rng >> 12;
-                    rng ^= rng << 25;
-                    rng ^= rng >> 27;
-                    (rng.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) % n
-                };
+                let mut rng = TestRng::seeded(seed);
                 let st = store();
                 let mut live: BTreeMap<i64, OwnedRow> = BTreeMap::new();
                 let mut model = Model::default();
@@ -644,25 +638,11 @@ mod tests {
                     let mut expect = Vec::new();
                     for _ in 0..10 {
                         let mut ops = Vec::new();
-                        for _ in 0..below(8) {
-                            let id = below(20) as i64;
-                            let v = if below(5) == 0 { None } else { Some(below(6) as i32) };
-                            let new = row(id, below(3) as i32, v);
-                            match live.get(&id).cloned() {
-                                None => {
-                                    ops.push((Op::Insert, new.clone()));
-                                    live.insert(id, new);
-                                }
-                                Some(old) if below(2) == 0 => {
-                                    ops.push((Op::Delete, old));
-                                    live.remove(&id);
-                                }
-                                Some(old) => {
-                                    ops.push((Op::UpdateDelete, old));
-                                    ops.push((Op::UpdateInsert, new.clone()));
-                                    live.insert(id, new);
-                                }
-                            }
+                        for _ in 0..rng.below(8) {
+                            let id = rng.below(20) as i64;
+                            let v = if rng.below(5) == 0 { None } else { Some(rng.below(6) as i32) };
+                            let new = row(id, rng.below(3) as i32, v);
+                            ops.extend(random_change(&mut rng, &mut live, id, new));
                         }
                         if !ops.is_empty() {
                             msgs.push(msg(&ops));

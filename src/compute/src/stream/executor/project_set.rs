@@ -217,7 +217,7 @@ mod tests {
     use super::*;
     use crate::stream::executor::info;
     use crate::stream::row::rows_of;
-    use crate::stream::test_utils::{barrier, collect, i64v, input, Model};
+    use crate::stream::test_utils::{barrier, collect, i64v, input, random_change, Model, TestRng};
 
     fn list_input(rows: Vec<(Op, i64, Option<Vec<Option<i64>>>)>) -> Message {
         let ids = Int64Array::from(rows.iter().map(|r| r.1).collect::<Vec<_>>());
@@ -303,35 +303,15 @@ mod tests {
     #[tokio::test]
     async fn randomized_against_recomputation() {
         for seed in 0..8u64 {
-            let mut rng = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-            let mut below = |n: u64| {
-                rng ^= rng >> 12;
-                rng ^= rng << 25;
-                rng ^= rng >> 27;
-                (rng.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) % n
-            };
+            let mut rng = TestRng::seeded(seed);
             let mut live: std::collections::BTreeMap<i64, Option<Vec<Option<i64>>>> = Default::default();
             let mut msgs = vec![barrier(0)];
             for e in 1..10 {
                 let mut ops = Vec::new();
-                for _ in 0..below(6) {
-                    let id = below(5) as i64;
-                    let l = if below(4) == 0 { None } else { Some((0..below(4)).map(|_| (below(3) > 0).then(|| below(9) as i64)).collect()) };
-                    match live.get(&id).cloned() {
-                        None => {
-                            ops.push((Op::Insert, id, l.clone()));
-                            live.insert(id, l);
-                        }
-                        Some(old) if below(2) == 0 => {
-                            ops.push((Op::Delete, id, old));
-                            live.remove(&id);
-                        }
-                        Some(old) => {
-                            ops.push((Op::UpdateDelete, id, old));
-                            ops.push((Op::UpdateInsert, id, l.clone()));
-                            live.insert(id, l);
-                        }
-                    }
+                for _ in 0..rng.below(6) {
+                    let id = rng.below(5) as i64;
+                    let l = if rng.below(4) == 0 { None } else { Some((0..rng.below(4)).map(|_| (rng.below(3) > 0).then(|| rng.below(9) as i64)).collect()) };
+                    ops.extend(random_change(&mut rng, &mut live, id, l).into_iter().map(|(op, l)| (op, id, l)));
                 }
                 if !ops.is_empty() {
                     msgs.push(list_input(ops));
