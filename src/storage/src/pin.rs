@@ -78,11 +78,10 @@ pub struct ReadRetention {
 }
 
 impl ReadRetention {
+    /// Epoch 0, the empty state before the first commit, counts as committed now: a frontend
+    /// that has not heard of any commit yet reads at 0.
     pub fn new(retention: Duration) -> Self {
-        Self {
-            retention,
-            committed: VecDeque::new(),
-        }
+        Self { retention, committed: VecDeque::from([(0, Instant::now())]) }
     }
 
     /// Records the commit of `epoch` and returns the oldest epoch that must stay readable
@@ -110,6 +109,11 @@ mod tests {
         let t0 = Instant::now();
         let s = Duration::from_secs(1);
         let mut r = ReadRetention::new(3 * s);
+        // Epoch 0 stays readable until three seconds after the first commit.
+        assert_eq!(r.commit(10, t0), 0);
+        assert_eq!(r.commit(10, t0 + 3 * s), 10);
+        let mut r = ReadRetention::new(3 * s);
+        r.committed.clear();
         assert_eq!(r.commit(10, t0), 10);
         assert_eq!(r.commit(20, t0 + s), 10);
         assert_eq!(r.commit(30, t0 + 2 * s), 10);
@@ -119,8 +123,9 @@ mod tests {
         // A repeated commit changes nothing.
         assert_eq!(r.commit(50, t0 + 10 * s), 40);
         let mut zero = ReadRetention::new(Duration::ZERO);
-        assert_eq!(zero.commit(1, t0), 1);
-        assert_eq!(zero.commit(2, t0), 2);
+        let now = Instant::now();
+        assert_eq!(zero.commit(1, now), 1);
+        assert_eq!(zero.commit(2, now), 2);
     }
 
     #[test]

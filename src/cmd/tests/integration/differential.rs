@@ -248,6 +248,7 @@ enum Template {
     GroupTopN,
     RankTopN,
     ScalarSubquery,
+    GroupingSets,
     // Over other materialized views.
     MvFilter,
     MvAgg,
@@ -282,6 +283,7 @@ const BASE_TEMPLATES: &[Template] = &[
     Template::GroupTopN,
     Template::RankTopN,
     Template::ScalarSubquery,
+    Template::GroupingSets,
 ];
 
 /// Templates that find engine bugs not fixed yet: skipped unless `TRIBUTARY_DIFF_ALL` is set,
@@ -353,6 +355,22 @@ fn base_query_sql(t: Template, rng: &mut StdRng, tables: &[Table]) -> Query {
             Some("g"),
             Some("v1"),
         ),
+        Template::GroupingSets => {
+            let (keys, grouping, group) = match rng.random_range(0..3) {
+                0 => ("g, f", "grouping(g)", "ROLLUP (g, f)"),
+                1 => ("g, s", "grouping(g, s)", "CUBE (g, s)"),
+                // A repeated set gives its rows twice.
+                _ => ("g, f, s", "grouping(f)", "GROUPING SETS ((g, f), (s), (), (s))"),
+            };
+            q(
+                format!(
+                    "SELECT {keys}, {grouping} AS gr, count(*) AS cnt, sum(v) AS sv, max(s) AS ms, \
+                     count(DISTINCT k) AS dk FROM {an} GROUP BY {group}"
+                ),
+                None,
+                Some("cnt"),
+            )
+        }
         Template::AggBasic => q(
             format!(
                 "SELECT g, count(*) AS cnt, count(v) AS cv, sum(v) AS sv, avg(v) AS av, sum(n) AS sn, avg(n) AS an, \

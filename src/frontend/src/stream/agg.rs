@@ -1,19 +1,26 @@
 //! GROUP BY and DISTINCT → hash aggregation (simple aggregation without group keys).
 
+use std::collections::HashMap;
 use std::sync::Arc;
+
+use arrow::datatypes::DataType as ArrowType;
 
 use datafusion::common::DFSchema;
 use datafusion::logical_expr::expr::AggregateFunction;
-use datafusion::logical_expr::{Aggregate, Expr, LogicalPlan};
+use datafusion::logical_expr::utils::{enumerate_grouping_sets, grouping_set_to_exprlist};
+use datafusion::logical_expr::{
+    binary_expr, cast, col, lit, when, Aggregate, Expr, ExprSchemable, GroupingSet, LogicalPlan, LogicalPlanBuilder,
+    Operator,
+};
 use datafusion::scalar::ScalarValue;
 use tributary_proto::stream_plan::{
-    stream_node::Body as PbBody, AggCall, AggKind, CallStateTable, ColumnOrder, HashAggNode,
+    stream_node::Body as PbBody, AggCall, AggKind, CallStateTable, ColumnOrder, HashAggNode, UnionNode,
 };
 
 use super::convert::Converter;
-use super::expr::{display_over, unalias};
+use super::expr::{column_ref, display_over, unalias};
 use super::keys::{enforce, Required};
-use super::plan::{node, sql_type, Distribution, Identity, PlanNode};
+use super::plan::{canonical_type, node, sql_type, Distribution, Identity, PlanNode};
 use crate::error::{FrontendError, Result};
 
 /// The stream aggregate of a DataFusion aggregate function name.
@@ -57,6 +64,7 @@ fn keeps_inputs(kind: AggKind, append_only: bool) -> bool {
     }
 }
 
+#[derive(Clone)]
 struct Call {
     kind: AggKind,
     name: String,
@@ -93,13 +101,116 @@ fn call_of(expr: &Expr) -> Result<Call> {
 }
 
 pub fn aggregate(cv: &mut Converter, a: &Aggregate) -> Result<PlanNode> {
-    if a.group_expr.iter().any(|e| matches!(e, Expr::GroupingSet(_))) {
-        return Err(FrontendError::not_supported("GROUPING SETS, CUBE and ROLLUP in a materialized view"));
-    }
     let calls = a.aggr_expr.iter().map(call_of).collect::<Result<Vec<_>>>()?;
+    if a.group_expr.iter().any(|e| matches!(e, Expr::GroupingSet(_))) {
+        return grouping_sets(cv, a, calls);
+    }
     let input = cv.convert(&a.input)?;
     build(cv, input, &a.group_expr, calls, &a.schema)
 }
+
+/// GROUPING SETS, ROLLUP and CUBE: every input row is expanded into one row per grouping set
+/// (an unnest of the sets' ids), with the group keys outside the set made NULL, and then
+/// aggregated by the keys and the set's id — DataFusion's `__grouping_id`, which `grouping()`
+/// above reads: a bit per key (the first key highest) set where the key is not grouped, and
+/// above them the ordinal of a repeated set. The empty set `()` is a simple aggregation of its
+/// own: it has its row even without input rows, as in Postgres.
+fn grouping_sets(cv: &mut Converter, a: &Aggregate, calls: Vec<Call>) -> Result<PlanNode> {
+    let sets: Vec<Vec<Expr>> = match enumerate_grouping_sets(a.group_expr.clone())?.as_slice() {
+        [Expr::GroupingSet(GroupingSet::GroupingSets(sets))] => sets.clone(),
+        [Expr::GroupingSet(GroupingSet::Rollup(keys))] => (0..=keys.len()).map(|i| keys[..i].to_vec()).collect(),
+        [Expr::GroupingSet(GroupingSet::Cube(keys))] if keys.len() <= 12 => (0..1u32 << keys.len())
+            .map(|bits| keys.iter().enumerate().filter(|(i, _)| bits & (1 << i) != 0).map(|(_, k)| k.clone()).collect())
+            .collect(),
+        _ => return Err(FrontendError::not_supported("this combination of grouping sets in a materialized view")),
+    };
+    let keys: Vec<Expr> = grouping_set_to_exprlist(&a.group_expr)?.into_iter().cloned().collect();
+    let n = keys.len();
+    let mut seen: HashMap<Vec<bool>, u64> = HashMap::new();
+    let (mut grouped_ids, mut total_ids) = (Vec::new(), Vec::new());
+    for set in &sets {
+        let mask: Vec<bool> = keys.iter().map(|k| !set.contains(k)).collect();
+        let semantic = mask.iter().fold(0u64, |acc, &null| (acc << 1) | u64::from(null));
+        let ordinal = seen.entry(mask).or_insert(0);
+        let id = i64::try_from(semantic | (*ordinal << n))
+            .map_err(|_| FrontendError::not_supported("this many grouping sets in a materialized view"))?;
+        *ordinal += 1;
+        if set.is_empty() {
+            total_ids.push(id);
+        } else {
+            grouped_ids.push(id);
+        }
+    }
+    let id_type = canonical_type(a.schema.field(n).data_type())?;
+    let columns = (0..a.schema.fields().len()).map(|i| Converter::logical_column(&a.schema, i)).collect::<Result<Vec<_>>>()?;
+    let mut branches = Vec::new();
+    if !grouped_ids.is_empty() {
+        branches.push(expanded_aggregate(cv, a, &keys, &grouped_ids, &id_type, calls.clone())?);
+    }
+    for id in total_ids {
+        let input = cv.convert(&a.input)?;
+        let agg_fields = a.schema.iter().skip(n + 1).map(|(q, f)| (q.cloned(), f.clone())).collect();
+        let agg_schema = DFSchema::new_with_metadata(agg_fields, HashMap::new())?;
+        let total = build(cv, input, &[], calls.clone(), &agg_schema)?;
+        let mut items = Vec::with_capacity(columns.len());
+        for c in &columns[..n] {
+            items.push((lit(ScalarValue::try_from(&c.data_type)?), c.clone()));
+        }
+        items.push((cast(lit(id), id_type.clone()), columns[n].clone()));
+        for (i, c) in columns[n + 1..].iter().enumerate() {
+            items.push((column_ref(&total, i), c.clone()));
+        }
+        branches.push(cv.project(total, items)?);
+    }
+    if branches.len() == 1 {
+        return Ok(branches.remove(0));
+    }
+    // The keys and the set id identify a row in every branch.
+    let key: Vec<usize> = (0..=n).collect();
+    let inputs = branches.into_iter().map(|b| enforce(&mut cv.ids, b, Required::ExactHash(key.clone()))).collect();
+    let identity = Identity::new("StreamUnion").attr("all", "true");
+    let dist = Distribution::Hash(key.clone());
+    Ok(node(&mut cv.ids, PbBody::Union(UnionNode {}), inputs, columns, key, dist, false, identity))
+}
+
+/// The non-empty grouping sets with ids `ids`: rows expanded per set, then grouped.
+fn expanded_aggregate(
+    cv: &mut Converter,
+    a: &Aggregate,
+    keys: &[Expr],
+    ids: &[i64],
+    id_type: &ArrowType,
+    calls: Vec<Call>,
+) -> Result<PlanNode> {
+    let n = keys.len();
+    let input = a.input.as_ref();
+    let in_schema = input.schema();
+    let mut passthrough: Vec<Expr> = in_schema.columns().into_iter().map(Expr::Column).collect();
+    let id_list = ScalarValue::List(ScalarValue::new_list_nullable(
+        &ids.iter().map(|i| ScalarValue::Int64(Some(*i))).collect::<Vec<_>>(),
+        &ArrowType::Int64,
+    ));
+    let mut with_ids = passthrough.clone();
+    with_ids.push(lit(id_list).alias(SET_ID));
+    let expanded = LogicalPlanBuilder::from(input.clone()).project(with_ids)?.unnest_column(SET_ID)?.build()?;
+    // The keys, NULL where the row's set does not group by them.
+    let mut grouped: Vec<Expr> = Vec::with_capacity(n + 1);
+    for (i, k) in keys.iter().enumerate() {
+        let bit = 1i64 << (n - 1 - i);
+        let null = lit(ScalarValue::try_from(k.get_type(in_schema)?)?);
+        let in_set = binary_expr(col(SET_ID), Operator::BitwiseAnd, lit(bit)).eq(lit(0i64));
+        grouped.push(when(in_set, k.clone()).otherwise(null)?.alias(format!("{SET_ID}_key{i}")));
+    }
+    grouped.push(cast(col(SET_ID), id_type.clone()).alias(SET_ID));
+    passthrough.extend(grouped.iter().cloned());
+    let projected = LogicalPlanBuilder::from(expanded).project(passthrough)?.build()?;
+    let group: Vec<Expr> = grouped.iter().map(|g| col(g.schema_name().to_string())).collect();
+    let node = cv.convert(&projected)?;
+    build(cv, node, &group, calls, &a.schema)
+}
+
+/// The column of the expanded rows holding their grouping set's id.
+const SET_ID: &str = "__grouping_set_id";
 
 /// DISTINCT over every column: an aggregation without calls.
 pub fn distinct(cv: &mut Converter, input_plan: &Arc<LogicalPlan>) -> Result<PlanNode> {
