@@ -519,6 +519,10 @@ pub fn rewrite_plan(plan: LogicalPlan) -> Result<LogicalPlan> {
                             let call = super::math::int_arith(*op).call(vec![left.as_ref().clone(), right.as_ref().clone()]);
                             Ok(Transformed::yes(call))
                         }
+                        (Some(DataType::Decimal128(..)), Some(DataType::Decimal128(..))) if *op == Operator::Divide => {
+                            let call = super::math::numeric_div().call(vec![left.as_ref().clone(), right.as_ref().clone()]);
+                            Ok(Transformed::yes(call))
+                        }
                         _ => Ok(Transformed::no(e)),
                     }
                 }

@@ -663,8 +663,83 @@ pub(crate) fn int_arith(op: Operator) -> ScalarUDF {
     ScalarUDF::new_from_impl(IntArith { op, name, signature: Signature::user_defined(Volatility::Immutable) })
 }
 
+/// `numeric / numeric` computed on 256-bit integers and rounded half away from zero, as Postgres
+/// rounds. Arrow's decimal division scales the dividend up in 128 bits first, which overflows as
+/// soon as the operands carry many fraction digits (sums of products, as in TPC-H Q8 and Q14)
+/// even though the quotient fits. The result type is the one DataFusion gives the division, so
+/// plans keep their schemas. [`super::cast::rewrite_plan`] puts this in place of `/` on two
+/// Decimal128 operands; it is registered for plans shipped to compute nodes.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct NumericDiv {
+    signature: Signature,
+}
+
+const NUMERIC_DIV: &str = "pg_numeric_div";
+
+impl ScalarUDFImpl for NumericDiv {
+    fn name(&self) -> &str {
+        NUMERIC_DIV
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+        match arg_types {
+            [DataType::Decimal128(..), DataType::Decimal128(..)] => Ok(arg_types.to_vec()),
+            _ => Err(no_function(NUMERIC_DIV, arg_types)),
+        }
+    }
+    fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
+        match arg_types {
+            [l, r] => datafusion::logical_expr::type_coercion::binary::BinaryTypeCoercer::new(l, &Operator::Divide, r)
+                .get_result_type(),
+            _ => Err(no_function(NUMERIC_DIV, arg_types)),
+        }
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        use arrow::array::{Array, Decimal128Array};
+        use arrow::datatypes::{i256, Decimal128Type};
+        let (DataType::Decimal128(_, s1), DataType::Decimal128(_, s2), DataType::Decimal128(p, s)) =
+            (args.args[0].data_type(), args.args[1].data_type(), args.return_field.data_type().clone())
+        else {
+            return Err(no_function(NUMERIC_DIV, &[]));
+        };
+        let scalars = args.args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
+        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
+        let (l, r) = (arrays[0].as_primitive::<Decimal128Type>(), arrays[1].as_primitive::<Decimal128Type>());
+        // quotient = l / 10^s1 / (r / 10^s2) * 10^s = l * 10^(s + s2 - s1) / r
+        let shift = i32::from(s) + i32::from(s2) - i32::from(s1);
+        let ten = i256::from_i128(10);
+        let pow = |e: i32| ten.checked_pow(e.unsigned_abs()).ok_or_else(|| out_of_range("numeric"));
+        let (num_scale, den_scale) = if shift >= 0 { (pow(shift)?, i256::ONE) } else { (i256::ONE, pow(-shift)?) };
+        let limit = pow(i32::from(p))?;
+        let mut out = Vec::with_capacity(l.len());
+        for i in 0..l.len() {
+            if l.is_null(i) || r.is_null(i) {
+                out.push(None);
+                continue;
+            }
+            let den = i256::from_i128(r.value(i)).checked_mul(den_scale).ok_or_else(|| out_of_range("numeric"))?;
+            if den == i256::ZERO {
+                return Err(division_by_zero());
+            }
+            let num = i256::from_i128(l.value(i)).checked_mul(num_scale).ok_or_else(|| out_of_range("numeric"))?;
+            let q = super::exact::div_round(num, den).ok_or_else(|| out_of_range("numeric"))?;
+            let fits = q < limit && q > limit.wrapping_neg();
+            out.push(Some(q.to_i128().filter(|_| fits).ok_or_else(|| out_of_range("numeric"))?));
+        }
+        let array: ArrayRef = Arc::new(Decimal128Array::from(out).with_precision_and_scale(p, s)?);
+        Ok(if scalars { ColumnarValue::Scalar(ScalarValue::try_from_array(&array, 0)?) } else { ColumnarValue::Array(array) })
+    }
+}
+
+pub(crate) fn numeric_div() -> ScalarUDF {
+    ScalarUDF::new_from_impl(NumericDiv { signature: Signature::user_defined(Volatility::Immutable) })
+}
+
 pub(crate) fn functions() -> Vec<ScalarUDF> {
     vec![
+        numeric_div(),
         int_arith(Operator::Plus),
         int_arith(Operator::Minus),
         int_arith(Operator::Multiply),

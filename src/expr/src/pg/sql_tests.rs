@@ -602,3 +602,22 @@ async fn time_windows() {
     ])
     .await;
 }
+
+#[tokio::test]
+async fn numeric_division() {
+    check(&[
+        // The quotient keeps DataFusion's type; it is rounded half away from zero.
+        ("select 1::numeric / 3::numeric a, 2::numeric / 3::numeric b, -2::numeric / 3::numeric c", "0.33333333333333 0.66666666666667 -0.66666666666667"),
+        ("select arrow_typeof(1::numeric / 3::numeric)", "Decimal128(38, 14)"),
+        ("select 32323.03::numeric / 0.04::numeric", "808075.75000000000000"),
+        // Operands with many fraction digits (a sum of products) no longer overflow the
+        // intermediate dividend.
+        (
+            "select sum(a * b) / sum(a * b) r, sum(a * b) * 100.00 / sum(a) q from (values (32323.03::numeric, 0.96::numeric), (123456789.12, 0.5)) t(a, b)",
+            "1.000000000000000000000000 50.01204040869768290742383477",
+        ),
+        ("select null::numeric / 1::numeric a, 1::numeric / null::numeric b", "NULL NULL"),
+    ])
+    .await;
+    check_err(&[("select 1::numeric / 0::numeric", "division by zero")]).await;
+}

@@ -1,6 +1,8 @@
 //! Window functions → over-window operators; a rank function with a filter on the rank →
 //! group top-N.
 
+use datafusion::common::DFSchema;
+use datafusion::execution::session_state::SessionState;
 use datafusion::logical_expr::expr::{WindowFunction, WindowFunctionParams};
 use datafusion::logical_expr::utils::{conjunction, split_conjunction};
 use datafusion::logical_expr::{
@@ -15,7 +17,7 @@ use tributary_proto::stream_plan::{
 
 use super::agg::{agg_kind, literal_i64};
 use super::convert::Converter;
-use super::expr::{as_column, display_over, unalias};
+use super::expr::{as_column, display_over, physical, unalias};
 use super::keys::{enforce, union_keys, Required};
 use super::plan::{node, sql_type, Identity, PlanNode};
 use super::top_n::{top_n, TopN};
@@ -77,7 +79,7 @@ pub fn over_window(cv: &mut Converter, w: &Window) -> Result<PlanNode> {
             agg: 0,
             args: args.iter().map(|a| *a as u32).collect(),
             return_type: Some(return_type.to_protobuf()),
-            frame: Some(frame(&p.window_frame)?),
+            frame: Some(frame(cv.state, &p.window_frame)?),
             offset: 0,
         };
         let name = fun.name().to_string();
@@ -152,31 +154,35 @@ fn show_orders(input: &PlanNode, order: &[ColumnOrder]) -> Vec<String> {
         .collect()
 }
 
-fn bound(b: &WindowFrameBound, rows: bool) -> Result<PbBound> {
-    let offset = |v: &datafusion::scalar::ScalarValue| -> Result<u64> {
+fn bound(state: &SessionState, b: &WindowFrameBound, rows: bool) -> Result<PbBound> {
+    let with_offset = |kind: BoundKind, v: &datafusion::scalar::ScalarValue| -> Result<PbBound> {
         if !rows {
-            return Err(FrontendError::not_supported("RANGE frames with an offset in a materialized view"));
+            // A literal: compiled against no columns, evaluated once on compute.
+            let range_offset = physical(state, &Expr::Literal(v.clone(), None), &DFSchema::empty())?;
+            return Ok(PbBound { kind: kind as i32, offset: 0, range_offset: Some(range_offset) });
         }
-        literal_i64(&Expr::Literal(v.clone(), None))
+        let offset = literal_i64(&Expr::Literal(v.clone(), None))
             .and_then(|n| u64::try_from(n).ok())
-            .ok_or_else(|| FrontendError::not_supported(format!("frame offset {v}")))
+            .ok_or_else(|| FrontendError::not_supported(format!("frame offset {v}")))?;
+        Ok(PbBound { kind: kind as i32, offset, range_offset: None })
     };
-    Ok(match b {
-        WindowFrameBound::Preceding(v) if v.is_null() => PbBound { kind: BoundKind::UnboundedPreceding as i32, offset: 0 },
-        WindowFrameBound::Preceding(v) => PbBound { kind: BoundKind::Preceding as i32, offset: offset(v)? },
-        WindowFrameBound::CurrentRow => PbBound { kind: BoundKind::CurrentRow as i32, offset: 0 },
-        WindowFrameBound::Following(v) if v.is_null() => PbBound { kind: BoundKind::UnboundedFollowing as i32, offset: 0 },
-        WindowFrameBound::Following(v) => PbBound { kind: BoundKind::Following as i32, offset: offset(v)? },
-    })
+    let plain = |kind: BoundKind| PbBound { kind: kind as i32, offset: 0, range_offset: None };
+    match b {
+        WindowFrameBound::Preceding(v) if v.is_null() => Ok(plain(BoundKind::UnboundedPreceding)),
+        WindowFrameBound::Preceding(v) => with_offset(BoundKind::Preceding, v),
+        WindowFrameBound::CurrentRow => Ok(plain(BoundKind::CurrentRow)),
+        WindowFrameBound::Following(v) if v.is_null() => Ok(plain(BoundKind::UnboundedFollowing)),
+        WindowFrameBound::Following(v) => with_offset(BoundKind::Following, v),
+    }
 }
 
-fn frame(f: &WindowFrame) -> Result<PbFrame> {
+fn frame(state: &SessionState, f: &WindowFrame) -> Result<PbFrame> {
     let rows = match f.units {
         WindowFrameUnits::Rows => true,
         WindowFrameUnits::Range => false,
         WindowFrameUnits::Groups => return Err(FrontendError::not_supported("GROUPS frames in a materialized view")),
     };
-    Ok(PbFrame { rows, start: Some(bound(&f.start_bound, rows)?), end: Some(bound(&f.end_bound, rows)?) })
+    Ok(PbFrame { rows, start: Some(bound(state, &f.start_bound, rows)?), end: Some(bound(state, &f.end_bound, rows)?) })
 }
 
 /// `Filter(rank <= N AND ...)` over a window computing only a rank: a group top-N keeps the

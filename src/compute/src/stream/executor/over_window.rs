@@ -16,11 +16,14 @@
 //! bounds only) extends CURRENT ROW to the row's peers.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use arrow::datatypes::{DataType as ArrowType, SchemaRef};
 use async_stream::try_stream;
-use datafusion::common::ScalarValue;
+use arrow::datatypes::i256;
+use datafusion::common::{DataFusionError, ScalarValue};
 use futures::StreamExt;
 use tributary_common::chunk::{Op, StreamChunk};
+use tributary_expr::pg::exact::div_round;
 use tributary_proto::stream_plan::window_frame_bound::Kind as BoundKind;
 use tributary_proto::stream_plan::{AggKind, ColumnOrder, OverWindowNode, WindowFrame, WindowFuncKind, WindowFunction};
 
@@ -28,17 +31,27 @@ use super::top_n::{OrderedTable, SortKey};
 use super::{Execute, Executor, ExecutorInfo, MessageStream};
 use crate::stream::builder::BuildContext;
 use crate::stream::error::{StreamError, StreamResult};
+use crate::stream::expr::{decode_expr, eval};
 use crate::stream::message::Message;
 use crate::stream::row::{ChunkBuilder, OwnedRow};
 use crate::stream::state_table::StateTable;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 enum Bound {
     UnboundedPreceding,
     Preceding(usize),
     CurrentRow,
     Following(usize),
     UnboundedFollowing,
+    /// RANGE frames: rows whose order value is within this distance before (after) the row's.
+    RangePreceding(ScalarValue),
+    RangeFollowing(ScalarValue),
+}
+
+impl Bound {
+    fn is_range_offset(&self) -> bool {
+        matches!(self, Bound::RangePreceding(_) | Bound::RangeFollowing(_))
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -48,7 +61,8 @@ enum Func {
     DenseRank,
     /// Signed offset: negative looks back (LAG), positive ahead (LEAD).
     Shift { offset: i64, arg: usize, default: Option<usize> },
-    Agg { kind: AggKind, arg: Option<usize>, start: Bound, end: Bound, rows: bool },
+    /// `order`: the ORDER BY column and direction, for RANGE frames with offsets.
+    Agg { kind: AggKind, arg: Option<usize>, start: Bound, end: Bound, rows: bool, order: Option<(usize, bool)> },
 }
 
 #[derive(Debug, Clone)]
@@ -60,17 +74,87 @@ struct Call {
 fn bound(b: &Option<tributary_proto::stream_plan::WindowFrameBound>, default: Bound) -> StreamResult<Bound> {
     let Some(b) = b else { return Ok(default) };
     let n = usize::try_from(b.offset).unwrap_or(usize::MAX / 4).min(usize::MAX / 4);
-    Ok(match BoundKind::try_from(b.kind).unwrap_or(BoundKind::Unspecified) {
-        BoundKind::UnboundedPreceding => Bound::UnboundedPreceding,
-        BoundKind::Preceding => Bound::Preceding(n),
-        BoundKind::CurrentRow => Bound::CurrentRow,
-        BoundKind::Following => Bound::Following(n),
-        BoundKind::UnboundedFollowing => Bound::UnboundedFollowing,
-        BoundKind::Unspecified => default,
+    let range = match &b.range_offset {
+        Some(e) => {
+            let empty = Arc::new(arrow::datatypes::Schema::empty());
+            let batch = arrow::array::RecordBatch::try_new_with_options(
+                empty.clone(),
+                vec![],
+                &arrow::array::RecordBatchOptions::new().with_row_count(Some(1)),
+            )?;
+            let value = eval(&decode_expr(e, &empty)?, &batch)?;
+            let v = ScalarValue::try_from_array(&value, 0)?;
+            if v.is_null() {
+                return Err(StreamError::plan("a RANGE frame offset is NULL"));
+            }
+            Some(v)
+        }
+        None => None,
+    };
+    Ok(match (BoundKind::try_from(b.kind).unwrap_or(BoundKind::Unspecified), range) {
+        (BoundKind::UnboundedPreceding, _) => Bound::UnboundedPreceding,
+        (BoundKind::Preceding, Some(v)) => Bound::RangePreceding(v),
+        (BoundKind::Preceding, None) => Bound::Preceding(n),
+        (BoundKind::CurrentRow, _) => Bound::CurrentRow,
+        (BoundKind::Following, Some(v)) => Bound::RangeFollowing(v),
+        (BoundKind::Following, None) => Bound::Following(n),
+        (BoundKind::UnboundedFollowing, _) => Bound::UnboundedFollowing,
+        (BoundKind::Unspecified, _) => default,
     })
 }
 
-fn call_of(f: &WindowFunction, return_type: ArrowType) -> StreamResult<Call> {
+/// Where a RANGE frame bound falls among a partition's order values.
+#[derive(Clone, Copy)]
+enum Side {
+    /// The first row at or after the bound.
+    Start,
+    /// The last row at or before it.
+    End,
+}
+
+/// The order column of a RANGE frame with offsets: the partition's values, in order, of the
+/// rows where it is not NULL (`lo..hi`, NULLs sort all first or all last).
+struct RangeAxis<'a> {
+    values: Vec<&'a ScalarValue>,
+    lo: usize,
+    descending: bool,
+}
+
+impl<'a> RangeAxis<'a> {
+    fn new(rows: &[&'a OwnedRow], column: usize, descending: bool) -> Self {
+        let lo = rows.iter().position(|r| !r[column].is_null()).unwrap_or(rows.len());
+        let hi = rows[lo..].iter().position(|r| r[column].is_null()).map_or(rows.len(), |p| lo + p);
+        RangeAxis { values: rows[lo..hi].iter().map(|r| &r[column]).collect(), lo, descending }
+    }
+
+    /// The row index of bound `b` of the frame around order value `x` (not NULL), as `[s, e)`
+    /// ends: for `Side::Start` the first index in the frame, for `Side::End` one past the last.
+    fn index(&self, x: &ScalarValue, b: &Bound, side: Side) -> usize {
+        // Preceding means smaller values when ascending, larger when descending.
+        let (offset, towards_smaller) = match b {
+            Bound::RangePreceding(k) => (k, !self.descending),
+            Bound::RangeFollowing(k) => (k, self.descending),
+            _ => unreachable!("only offset bounds"),
+        };
+        // x - k or x + k; an overflow puts the bound beyond every value.
+        let target = if towards_smaller { x.sub_checked(offset) } else { x.add_checked(offset) };
+        let Ok(target) = target else {
+            let before_all = towards_smaller != self.descending;
+            return self.lo + if before_all { 0 } else { self.values.len() };
+        };
+        let cmp = |v: &ScalarValue| v.partial_cmp(&target).unwrap_or(std::cmp::Ordering::Equal);
+        // Values in frame order: "before" the target means outside a start bound.
+        let pos = match (side, self.descending) {
+            (Side::Start, false) => self.values.partition_point(|v| cmp(v).is_lt()),
+            (Side::Start, true) => self.values.partition_point(|v| cmp(v).is_gt()),
+            (Side::End, false) => self.values.partition_point(|v| cmp(v).is_le()),
+            (Side::End, true) => self.values.partition_point(|v| cmp(v).is_ge()),
+        };
+        self.lo + pos
+    }
+}
+
+fn call_of(f: &WindowFunction, return_type: ArrowType, order_by: &[ColumnOrder]) -> StreamResult<Call> {
     let args: Vec<usize> = f.args.iter().map(|a| *a as usize).collect();
     let kind = WindowFuncKind::try_from(f.kind).unwrap_or(WindowFuncKind::Unspecified);
     let offset = i64::try_from(f.offset).unwrap_or(i64::MAX / 4);
@@ -106,7 +190,14 @@ fn call_of(f: &WindowFunction, return_type: ArrowType) -> StreamResult<Call> {
                 }
                 None => (Bound::UnboundedPreceding, Bound::CurrentRow, false),
             };
-            Func::Agg { kind: agg, arg: args.first().copied(), start, end, rows }
+            let order = match order_by {
+                [o] => Some((o.column as usize, o.descending)),
+                _ => None,
+            };
+            if (start.is_range_offset() || end.is_range_offset()) && order.is_none() {
+                return Err(StreamError::plan("a RANGE frame with an offset needs exactly one ORDER BY column"));
+            }
+            Func::Agg { kind: agg, arg: args.first().copied(), start, end, rows, order }
         }
         WindowFuncKind::Unspecified => return Err(StreamError::plan("window function without a kind")),
     };
@@ -164,15 +255,28 @@ fn compute_call(call: &Call, keys: &[&SortKey], rows: &[&OwnedRow]) -> StreamRes
                 cast(v, t)
             })
             .collect(),
-        Func::Agg { kind, arg, start, end, rows: rows_frame } => {
+        Func::Agg { kind, arg, start, end, rows: rows_frame, order } => {
+            let axis = order.map(|(column, descending)| (column, RangeAxis::new(rows, column, descending)));
             // Frame of row i as [s, e) (empty when s >= e).
             let frame = |i: usize| -> (usize, usize) {
+                // A RANGE offset bound: NULL order values frame their peers only (Postgres).
+                let range = |b: &Bound, side: Side| -> i64 {
+                    let Some((column, axis)) = &axis else { return i as i64 };
+                    let x = &rows[i][*column];
+                    match (x.is_null(), side) {
+                        (true, Side::Start) => peer_start[i] as i64,
+                        (true, Side::End) => peer_end[i] as i64,
+                        (false, Side::Start) => axis.index(x, b, side) as i64,
+                        (false, Side::End) => axis.index(x, b, side) as i64 - 1,
+                    }
+                };
                 let lo = match start {
                     Bound::UnboundedPreceding => 0i64,
                     Bound::Preceding(k) => i as i64 - *k as i64,
                     Bound::CurrentRow => (if *rows_frame { i } else { peer_start[i] }) as i64,
                     Bound::Following(k) => (i + k) as i64,
                     Bound::UnboundedFollowing => n as i64,
+                    b @ (Bound::RangePreceding(_) | Bound::RangeFollowing(_)) => range(b, Side::Start),
                 };
                 let hi = match end {
                     Bound::UnboundedPreceding => -1i64,
@@ -180,6 +284,7 @@ fn compute_call(call: &Call, keys: &[&SortKey], rows: &[&OwnedRow]) -> StreamRes
                     Bound::CurrentRow => (if *rows_frame { i } else { peer_end[i] }) as i64,
                     Bound::Following(k) => (i + k) as i64,
                     Bound::UnboundedFollowing => n as i64 - 1,
+                    b @ (Bound::RangePreceding(_) | Bound::RangeFollowing(_)) => range(b, Side::End),
                 };
                 let s = lo.max(0) as usize;
                 let e = (hi + 1).clamp(0, n as i64) as usize;
@@ -255,6 +360,13 @@ fn compute_call(call: &Call, keys: &[&SortKey], rows: &[&OwnedRow]) -> StreamRes
                                     _ => 0.0,
                                 };
                                 ScalarValue::Float64(Some(f / count as f64))
+                            } else if let ScalarValue::Decimal128(Some(v), p, sc) = sum {
+                                // The sum has the result's scale: the quotient is exact, rounded
+                                // half away from zero as the batch avg and Postgres round it.
+                                let q = div_round(i256::from_i128(v), i256::from_i128(i128::from(count)))
+                                    .and_then(|q| q.to_i128())
+                                    .ok_or_else(|| DataFusionError::Execution("numeric out of range".into()))?;
+                                ScalarValue::Decimal128(Some(q), p, sc)
                             } else {
                                 let f = match sum.cast_to(&ArrowType::Float64)? {
                                     ScalarValue::Float64(Some(f)) => f,
@@ -332,7 +444,7 @@ impl OverWindowExecutor {
         let calls = calls
             .iter()
             .enumerate()
-            .map(|(i, f)| call_of(f, info.schema.field(n_input + i).data_type().clone()))
+            .map(|(i, f)| call_of(f, info.schema.field(n_input + i).data_type().clone(), order_by))
             .collect::<StreamResult<Vec<_>>>()?;
         for c in &calls {
             let args: Vec<usize> = match &c.func {
@@ -488,7 +600,7 @@ mod tests {
     }
 
     fn b(kind: BoundKind, offset: u64) -> Option<WindowFrameBound> {
-        Some(WindowFrameBound { kind: kind as i32, offset })
+        Some(WindowFrameBound { kind: kind as i32, offset, range_offset: None })
     }
 
     fn agg(kind: AggKind, args: Vec<u32>, rows: bool, start: Option<WindowFrameBound>, end: Option<WindowFrameBound>) -> WindowFunction {
@@ -595,6 +707,25 @@ mod tests {
         let mut v: Vec<String> = model.sorted().iter().map(|r| format!("{r:?}")).collect();
         v.sort();
         v
+    }
+
+    #[test]
+    fn decimal_avg_is_exact() {
+        // avg(bigint) OVER (...) on the value cast to numeric: 29356957 / 3 must round at the
+        // 10th fraction digit, not carry a float's error.
+        let t = ArrowType::Decimal128(38, 10);
+        let f = agg(AggKind::Avg, vec![0], true, b(BoundKind::Preceding, 10), b(BoundKind::CurrentRow, 0));
+        let call = call_of(&f, t, &[]).expect("call");
+        let scale = 10i128.pow(10);
+        let rows: Vec<OwnedRow> =
+            [29356950i128, 4, 3, 100, -29357057].iter().map(|v| vec![ScalarValue::Decimal128(Some(v * scale), 38, 10)]).collect();
+        let keys: Vec<SortKey> = (0..5u8).map(|i| SortKey { bytes: vec![i], group_len: 0, order_len: 1 }).collect();
+        let out = compute_call(&call, &keys.iter().collect::<Vec<_>>(), &rows.iter().collect::<Vec<_>>()).expect("compute");
+        let dec = |v: i128| ScalarValue::Decimal128(Some(v), 38, 10);
+        assert_eq!(out[2], dec(97_856_523_333_333_333));
+        assert_eq!(out[3], dec(73_392_642_500_000_000));
+        // (29357057 - 29357057) / 5 = 0; half away from zero on the way there is exercised above.
+        assert_eq!(out[4], dec(0));
     }
 
     #[tokio::test]
