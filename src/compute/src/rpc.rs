@@ -88,7 +88,7 @@ impl BatchService for ComputeServices {
         let store = self.tables.store().clone();
         let err_tx = resp_tx.clone();
         tokio::spawn(async move {
-            if let Err(e) = scan_table(&store, &table, req.epoch, projection, &batch_tx).await {
+            if let Err(e) = scan_table(&store, &table, req.epoch, projection, &req.ranges, &batch_tx).await {
                 let _ = err_tx.send(Err(e.into())).await;
             }
         });

@@ -48,10 +48,22 @@ impl From<MetaError> for tonic::Status {
         // The SQLSTATE travels in the status details so the frontend can show the right code.
         let (code, sqlstate) = match &e {
             MetaError::AlreadyExists { kind, .. } => {
-                (tonic::Code::AlreadyExists, if *kind == "database" { "42P04" } else if *kind == "schema" { "42P06" } else { "42P07" })
+                let code = match *kind {
+                    "database" => "42P04",
+                    "schema" => "42P06",
+                    "function" => "42723",
+                    _ => "42P07",
+                };
+                (tonic::Code::AlreadyExists, code)
             }
             MetaError::NotFound { kind, .. } => {
-                (tonic::Code::NotFound, if *kind == "database" { "3D000" } else if *kind == "schema" { "3F000" } else { "42P01" })
+                let code = match *kind {
+                    "database" => "3D000",
+                    "schema" => "3F000",
+                    "function" => "42883",
+                    _ => "42P01",
+                };
+                (tonic::Code::NotFound, code)
             }
             MetaError::InvalidInput(_) => (tonic::Code::InvalidArgument, "22023"),
             MetaError::DependentObjects(_) => (tonic::Code::FailedPrecondition, "2BP01"),

@@ -101,6 +101,9 @@ impl MetaState {
         for t in change.delete_tables {
             version = self.notify(NotifyOp::Delete, Info::Table(t));
         }
+        for f in change.delete_functions {
+            version = self.notify(NotifyOp::Delete, Info::Function(f));
+        }
         for s in change.delete_schemas {
             version = self.notify(NotifyOp::Delete, Info::Schema(s));
         }
@@ -112,6 +115,9 @@ impl MetaState {
         }
         for s in change.put_schemas {
             version = self.notify(NotifyOp::Add, Info::Schema(s));
+        }
+        for f in change.put_functions {
+            version = self.notify(NotifyOp::Add, Info::Function(f));
         }
         for t in change.put_tables {
             version = self.notify(NotifyOp::Add, Info::Table(t));

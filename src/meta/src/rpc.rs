@@ -229,6 +229,24 @@ impl MetaService for MetaServiceImpl {
         Ok(Response::new(DdlResponse { version, id: req.id }))
     }
 
+    async fn create_function(&self, req: Request<CreateFunctionRequest>) -> Result<Response<DdlResponse>, Status> {
+        let function = req.into_inner().function.ok_or_else(|| Status::invalid_argument("missing function"))?;
+        let mut state = self.ctx.state.lock().await;
+        let change = state.catalog.create_function(function).await?;
+        let id = change.put_functions.first().map(|f| f.id).unwrap_or_default();
+        let version = state.notify_change(change);
+        Ok(Response::new(DdlResponse { version, id }))
+    }
+
+    async fn drop_function(&self, req: Request<DropFunctionRequest>) -> Result<Response<DdlResponse>, Status> {
+        let id = req.into_inner().id;
+        let mut state = self.ctx.state.lock().await;
+        // Functions own no state on compute nodes: no barrier is needed.
+        let change = state.catalog.drop_function(id).await?;
+        let version = state.notify_change(change);
+        Ok(Response::new(DdlResponse { version, id }))
+    }
+
     async fn list_jobs(&self, _req: Request<ListJobsRequest>) -> Result<Response<ListJobsResponse>, Status> {
         Ok(Response::new(create::list_jobs(&self.ctx).await))
     }

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use tributary_common::catalog::{Database, SchemaCatalog, Table, TableSchema};
+use tributary_proto::catalog::Function;
 
 use crate::error::{FrontendError, Result};
 
@@ -34,6 +35,8 @@ pub struct CatalogSnapshot {
     pub databases: HashMap<u32, Database>,
     pub schemas: HashMap<u32, SchemaCatalog>,
     pub tables: HashMap<u32, Arc<TableCatalog>>,
+    /// User-defined (SQL) functions, inlined at planning.
+    pub functions: HashMap<u32, Function>,
 }
 
 impl CatalogSnapshot {
@@ -64,6 +67,13 @@ impl CatalogSnapshot {
     pub fn tables_of_database(&self, database_id: u32) -> Vec<&Arc<TableCatalog>> {
         let mut v: Vec<_> = self.tables.values().filter(|t| t.table.database_id == database_id).collect();
         v.sort_by_key(|t| t.table.id);
+        v
+    }
+
+    /// The functions of a schema with this name (overloads differ in argument types), in id order.
+    pub fn functions_named(&self, schema_id: u32, name: &str) -> Vec<&Function> {
+        let mut v: Vec<_> = self.functions.values().filter(|f| f.schema_id == schema_id && f.name == name).collect();
+        v.sort_by_key(|f| f.id);
         v
     }
 

@@ -124,6 +124,9 @@ impl MetaObserver {
                     for t in c.tables {
                         snapshot.add_table(t)?;
                     }
+                    for f in c.functions {
+                        snapshot.functions.insert(f.id, f);
+                    }
                 }
                 *self.catalog.write() = Arc::new(snapshot);
                 *self.workers.write() = s.workers.into_iter().map(|w| (w.id, w)).collect();
@@ -155,6 +158,14 @@ impl MetaObserver {
                 } else {
                     c.add_table(t)
                 }
+            })?,
+            Info::Function(f) => self.update_catalog(|c| {
+                if delete {
+                    c.functions.remove(&f.id);
+                } else {
+                    c.functions.insert(f.id, f);
+                }
+                Ok(())
             })?,
             Info::Worker(w) => {
                 if delete {

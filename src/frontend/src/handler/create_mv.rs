@@ -40,18 +40,21 @@ pub fn already_exists(name: &str) -> FrontendError {
 }
 
 /// `SET streaming_parallelism`: 0 lets meta choose.
-fn parallelism(session: &Session) -> u32 {
+pub(crate) fn parallelism(session: &Session) -> u32 {
     session.get("streaming_parallelism").ok().and_then(|v| v.parse().ok()).unwrap_or(0)
 }
 
-async fn plan(env: &FrontendEnv, session: &Session, create: &CreateView) -> Result<StreamPlan> {
+/// The stream plan of the view and the user functions its query calls (inlined).
+async fn plan(env: &FrontendEnv, session: &Session, create: &CreateView) -> Result<(StreamPlan, Vec<u32>)> {
     if create.or_replace || create.or_alter || create.temporary {
         return Err(FrontendError::not_supported("CREATE OR REPLACE / TEMPORARY MATERIALIZED VIEW"));
     }
     let ctx = env.planning_context(session, false)?;
-    let mut plan = plan_materialized_view(&ctx, &create.query, parallelism(session)).await?;
+    let mut query = create.query.clone();
+    let functions = crate::planner::function::inline_in_context(&ctx, &mut query)?;
+    let mut plan = plan_materialized_view(&ctx, &query, parallelism(session)).await?;
     rename_columns(&mut plan.columns, create)?;
-    Ok(plan)
+    Ok((plan, functions))
 }
 
 /// `CREATE MATERIALIZED VIEW mv (a, b) AS ...` names the first columns.
@@ -80,7 +83,7 @@ pub async fn handle_create_mv(env: &FrontendEnv, session: &mut Session, create: 
         }
         return Err(already_exists(&target.name));
     }
-    let plan = plan(env, session, &create).await?;
+    let (plan, functions) = plan(env, session, &create).await?;
     let db = env.database(session)?;
     let table = Table {
         database_id: db.id,
@@ -93,6 +96,7 @@ pub async fn handle_create_mv(env: &FrontendEnv, session: &mut Session, create: 
         dependent_relations: plan.dependent_relations,
         query: create.query.to_string(),
         dist_key: plan.dist_key,
+        dependent_functions: functions,
         ..Default::default()
     };
     let request = CreateMaterializedViewRequest { table: Some(table), graph: Some(plan.graph), if_not_exists: create.if_not_exists };
@@ -103,7 +107,7 @@ pub async fn handle_create_mv(env: &FrontendEnv, session: &mut Session, create: 
 
 /// `EXPLAIN CREATE MATERIALIZED VIEW ...`: the stream plan, one line per row.
 pub async fn handle_explain(env: &FrontendEnv, session: &mut Session, create: CreateView) -> Result<StatementResult> {
-    let plan = plan(env, session, &create).await?;
+    let (plan, _) = plan(env, session, &create).await?;
     explain_rows(plan.explain())
 }
 

@@ -98,6 +98,7 @@ pub async fn describe(
         ParsedStatement::Sql(stmt) => {
             let mut stmt = stmt.clone();
             crate::planner::rewrite::rewrite(&mut stmt)?;
+            super::inline_functions(env, session, &mut stmt)?;
             describe_sql(env, session, stmt).await
         }
     }

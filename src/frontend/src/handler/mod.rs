@@ -1,10 +1,12 @@
 //! Statement handlers: one module per kind of statement.
 
+pub mod create_index;
 pub mod create_mv;
 pub mod ddl;
 pub mod describe;
 pub mod dml;
 pub mod drop;
+pub mod function;
 pub mod parse;
 pub mod query;
 pub mod utility;
@@ -89,6 +91,20 @@ impl FrontendEnv {
     }
 }
 
+/// Inlines calls of user-defined functions. CREATE [MATERIALIZED] VIEW inlines in its handler,
+/// which records the functions as dependencies; CREATE FUNCTION keeps its body as written.
+pub(crate) fn inline_functions(env: &FrontendEnv, session: &Session, stmt: &mut Statement) -> Result<()> {
+    if env.observer.catalog().functions.is_empty()
+        || matches!(stmt, Statement::CreateView(_) | Statement::CreateFunction(_))
+        || matches!(stmt, Statement::Explain { statement, .. } if matches!(statement.as_ref(), Statement::CreateView(_)))
+    {
+        return Ok(());
+    }
+    let ctx = env.planning_context(session, false)?;
+    crate::planner::function::inline_in_context(&ctx, stmt)?;
+    Ok(())
+}
+
 /// Runs one parsed statement.
 pub async fn execute(
     env: &FrontendEnv,
@@ -109,6 +125,7 @@ async fn execute_sql(
     params: Option<&ParamValues>,
 ) -> Result<StatementResult> {
     crate::planner::rewrite::rewrite(&mut stmt)?;
+    inline_functions(env, session, &mut stmt)?;
     let reads = matches!(
         stmt,
         Statement::Query(_) | Statement::Explain { .. } | Statement::Insert(_) | Statement::Update(_) | Statement::Delete(_)
@@ -123,12 +140,19 @@ async fn execute_sql(
                 _ => Err(FrontendError::Internal("EXPLAIN of a materialized view lost its statement".into())),
             }
         }
+        Statement::Explain { statement, .. } if matches!(statement.as_ref(), Statement::CreateIndex(_)) => match *statement {
+            Statement::CreateIndex(create) => create_index::handle_explain(env, session, create).await,
+            _ => Err(FrontendError::Internal("EXPLAIN of an index lost its statement".into())),
+        },
         Statement::Query(_) | Statement::Explain { .. } => query::handle_query(env, session, stmt, params).await,
+        Statement::CreateIndex(create) => create_index::handle_create_index(env, session, create).await,
         Statement::CreateView(create) if create.materialized => create_mv::handle_create_mv(env, session, create).await,
         Statement::CreateView(create) => view::handle_create_view(env, session, create).await,
         Statement::Insert(insert) => dml::handle_insert(env, session, insert, params).await,
         Statement::Update(update) => dml::handle_update(env, session, update, params).await,
         Statement::Delete(delete) => dml::handle_delete(env, session, delete, params).await,
+        Statement::CreateFunction(create) => function::handle_create_function(env, session, create).await,
+        Statement::DropFunction(drop) => function::handle_drop_function(env, session, drop).await,
         Statement::CreateTable(create) => ddl::handle_create_table(env, session, create).await,
         Statement::CreateDatabase { db_name, if_not_exists, .. } => {
             ddl::handle_create_database(env, session, &db_name, if_not_exists).await

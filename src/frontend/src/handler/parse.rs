@@ -4,7 +4,7 @@
 
 use std::ops::ControlFlow;
 
-use datafusion::sql::sqlparser::ast::{visit_relations, Ident, ObjectName, Statement};
+use datafusion::sql::sqlparser::ast::{visit_relations, BinaryOperator, Expr, Ident, ObjectName, Statement};
 use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
 use datafusion::sql::sqlparser::keywords::Keyword;
 use datafusion::sql::sqlparser::parser::Parser;
@@ -64,11 +64,20 @@ fn parse_one(mut tokens: Vec<TokenWithSpan>) -> Result<ParsedStatement> {
         return Ok(ParsedStatement::Utility(u));
     }
     strip_append_only(&mut tokens);
+    strip_trailing_column_comma(&mut tokens);
+    let distributed_by = strip_distributed_by(&mut tokens)?;
     let dialect = PostgreSqlDialect {};
     let mut parser = Parser::new(&dialect).with_tokens_with_locations(tokens);
     let stmt = parser.parse_statement().map_err(|e| FrontendError::Syntax(syntax_message(&e.to_string())))?;
     reject_reserved_names(&stmt)?;
     let mut stmt = stmt;
+    if let (Some(columns), Statement::CreateIndex(create)) = (distributed_by, &mut stmt) {
+        create.with.push(Expr::BinaryOp {
+            left: Box::new(Expr::Identifier(Ident::new(DISTRIBUTED_BY_OPTION))),
+            op: BinaryOperator::Eq,
+            right: Box::new(Expr::Tuple(columns.into_iter().map(Expr::Identifier).collect())),
+        });
+    }
     // Catalog SQL of psql and drivers (regclass casts, OPERATOR(pg_catalog.~), COLLATE, ...).
     crate::catalog::system::rewrite_for_catalog(&mut stmt);
     let rest = parser.peek_token();
@@ -136,6 +145,88 @@ fn strip_append_only(tokens: &mut Vec<TokenWithSpan>) {
     {
         tokens.truncate(words[n - 2]);
     }
+}
+
+/// RisingWave accepts a comma before the `)` closing the column list of CREATE TABLE / CREATE
+/// SOURCE (`CREATE TABLE t (a int, b int,)`); sqlparser does not, so that one comma is dropped.
+/// Only the list right after the relation's name counts: a stray comma anywhere else (in
+/// `CREATE TABLE t AS SELECT a, FROM s` too) stays a syntax error.
+fn strip_trailing_column_comma(tokens: &mut Vec<TokenWithSpan>) {
+    let words: Vec<usize> = (0..tokens.len()).filter(|i| !is_trivia(&tokens[*i].token)).collect();
+    let kw = |i: usize| words.get(i).and_then(|w| keyword(&tokens[*w].token));
+    let is_source = |i: usize| {
+        words.get(i).is_some_and(
+            |w| matches!(&tokens[*w].token, Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case("source")),
+        )
+    };
+    if kw(0) != Some(Keyword::CREATE) || !(kw(1) == Some(Keyword::TABLE) || is_source(1)) {
+        return;
+    }
+    // The relation's name (`IF NOT EXISTS`, dotted parts) up to the column list's `(`.
+    let mut i = 2;
+    while words.get(i).is_some_and(|w| matches!(tokens[*w].token, Token::Word(_) | Token::Period)) {
+        i += 1;
+    }
+    if words.get(i).map(|w| &tokens[*w].token) != Some(&Token::LParen) {
+        return;
+    }
+    let mut depth = 0usize;
+    for j in i..words.len() {
+        match tokens[words[j]].token {
+            Token::LParen => depth += 1,
+            Token::RParen => {
+                depth -= 1;
+                if depth == 0 {
+                    if j > i + 1 && tokens[words[j - 1]].token == Token::Comma {
+                        tokens.remove(words[j - 1]);
+                    }
+                    return;
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Where RisingWave's `CREATE INDEX ... DISTRIBUTED BY (cols)` travels after parsing: the
+/// index's WITH options get `__distributed_by = (cols)` (Postgres has no such clause).
+pub const DISTRIBUTED_BY_OPTION: &str = "__distributed_by";
+
+/// Removes a trailing `DISTRIBUTED BY (a, b)` of `CREATE [UNIQUE] INDEX` and returns the columns.
+fn strip_distributed_by(tokens: &mut Vec<TokenWithSpan>) -> Result<Option<Vec<Ident>>> {
+    let words: Vec<usize> = (0..tokens.len()).filter(|i| !is_trivia(&tokens[*i].token)).collect();
+    let kw = |i: usize| words.get(i).and_then(|w| keyword(&tokens[*w].token));
+    let index_at = if kw(1) == Some(Keyword::UNIQUE) { 2 } else { 1 };
+    if kw(0) != Some(Keyword::CREATE) || kw(index_at) != Some(Keyword::INDEX) {
+        return Ok(None);
+    }
+    let is_distributed =
+        |t: &Token| matches!(t, Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case("distributed"));
+    let Some(at) = (0..words.len()).find(|&i| is_distributed(&tokens[words[i]].token) && kw(i + 1) == Some(Keyword::BY))
+    else {
+        return Ok(None);
+    };
+    let rest: Vec<&Token> = words[at + 2..].iter().map(|w| &tokens[*w].token).collect();
+    let syntax = || FrontendError::Syntax("syntax error in DISTRIBUTED BY: expected (column, ...)".into());
+    if rest.first() != Some(&&Token::LParen) || rest.last() != Some(&&Token::RParen) {
+        return Err(syntax());
+    }
+    let mut columns = Vec::new();
+    for (i, t) in rest[1..rest.len() - 1].iter().enumerate() {
+        match (i % 2, t) {
+            (0, Token::Word(w)) => columns.push(match w.quote_style {
+                Some(q) => Ident::with_quote(q, w.value.clone()),
+                None => Ident::new(w.value.clone()),
+            }),
+            (1, Token::Comma) => {}
+            _ => return Err(syntax()),
+        }
+    }
+    if columns.is_empty() || rest.len() % 2 != 1 {
+        return Err(syntax());
+    }
+    tokens.truncate(words[at]);
+    Ok(Some(columns))
 }
 
 fn syntax_message(e: &str) -> String {
@@ -278,6 +369,26 @@ mod tests {
             panic!("not sql")
         };
         assert_eq!(s.to_string(), "CREATE TABLE t1 (k INT)");
+    }
+
+    #[test]
+    fn trailing_comma_in_column_list() {
+        let sql = |q: &str| match parse_statements(q).unwrap().remove(0) {
+            ParsedStatement::Sql(s) => s.to_string(),
+            other => panic!("not sql: {other:?}"),
+        };
+        assert_eq!(sql("CREATE TABLE t (a int, b int,)"), "CREATE TABLE t (a INT, b INT)");
+        assert_eq!(
+            sql("create table if not exists s.t (a int, b numeric(10, 2) ,\n) append only"),
+            "CREATE TABLE IF NOT EXISTS s.t (a INT, b NUMERIC(10,2))"
+        );
+        // Only the column list of CREATE TABLE / CREATE SOURCE.
+        assert!(parse_statements("SELECT a, FROM t").is_err());
+        assert!(parse_statements("SELECT f(a,) FROM t").is_err());
+        assert!(parse_statements("INSERT INTO t (a, b,) VALUES (1, 2)").is_err());
+        assert!(parse_statements("CREATE TABLE t (a int,, )").is_err());
+        assert!(parse_statements("CREATE TABLE t AS SELECT a, FROM s").is_err());
+        assert!(parse_statements("CREATE TABLE t (a int, b numeric(10, 2,))").is_err());
     }
 
     #[test]

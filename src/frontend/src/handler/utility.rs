@@ -105,6 +105,9 @@ fn show(env: &FrontendEnv, session: &Session, words: &[String]) -> Result<Statem
             relations(env, session, &w[2..], TableType::MaterializedView)
         }
         ["views"] | ["views", "from", _] | ["views", "in", _] => relations(env, session, &w[1..], TableType::View),
+        ["indexes" | "index", "from" | "in", rest @ ..] if !rest.is_empty() => {
+            super::create_index::show_indexes(env, session, &rest.concat())
+        }
         ["jobs"] => Err(FrontendError::not_supported("SHOW JOBS with LIKE")),
         ["all"] => {
             let rows = session.all().map(|(n, v)| vec![Some(n.clone()), Some(v.clone()), None]).collect();

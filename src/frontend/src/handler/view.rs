@@ -25,7 +25,11 @@ pub async fn handle_create_view(env: &FrontendEnv, session: &mut Session, create
         return Err(already_exists(&target.name));
     }
     let ctx = env.planning_context(session, false)?;
-    let (_, plan, mut names) = logical_plan(&ctx, &create.query).await?;
+    // The view keeps its query as written: functions are inlined again whenever it is planned,
+    // and cannot be dropped while it exists.
+    let mut query = create.query.clone();
+    let functions = crate::planner::function::inline_in_context(&ctx, &mut query)?;
+    let (_, plan, mut names) = logical_plan(&ctx, &query).await?;
     if create.columns.len() > names.len() {
         return Err(FrontendError::sql("42601", "CREATE VIEW specifies more column names than columns"));
     }
@@ -56,6 +60,7 @@ pub async fn handle_create_view(env: &FrontendEnv, session: &mut Session, create
         table_type: TableType::View as i32,
         dependent_relations: ctx.references(),
         query: create.query.to_string(),
+        dependent_functions: functions,
         ..Default::default()
     };
     let resp = env

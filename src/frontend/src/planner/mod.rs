@@ -1,9 +1,11 @@
 //! Planning with DataFusion: the catalog as DataFusion sees it (databases → schemas → tables,
 //! with Postgres' search_path) and a session state per statement bound to one epoch.
 
+pub mod key_range;
 pub mod provider;
 pub mod rewrite;
 pub mod table;
+pub mod function;
 pub mod view;
 
 use std::sync::Arc;

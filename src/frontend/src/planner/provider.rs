@@ -15,7 +15,7 @@ use tributary_common::catalog::SYSTEM_SCHEMAS;
 use tributary_common::types::DataType;
 use tributary_proto::catalog::TableType;
 
-use super::table::RemoteTable;
+use super::table::{IndexOf, RemoteTable};
 use super::PlanningContext;
 use crate::catalog::{system, TableCatalog};
 
@@ -198,6 +198,25 @@ pub fn remote_table(ctx: &PlanningContext, t: Arc<TableCatalog>) -> DfResult<Arc
             defaults.insert(col.name.clone(), expr);
         }
     }
-    let compute_addr = ctx.observer.as_ref().and_then(|o| o.worker(t.table.owner_worker_id)).map(|w| w.host);
-    Ok(Arc::new(RemoteTable { table: t, columns, schema, epoch: ctx.epoch, compute_addr, clients: ctx.clients.clone(), defaults }))
+    let addr_of = |worker: u32| ctx.observer.as_ref().and_then(|o| o.worker(worker)).map(|w| w.host);
+    let compute_addr = addr_of(t.table.owner_worker_id);
+    let mut indexes: Vec<IndexOf> = ctx
+        .catalog
+        .tables
+        .values()
+        .filter(|i| i.table.table_type == TableType::Index as i32 && i.table.index_on == t.table.id)
+        .map(|i| IndexOf { index: i.clone(), compute_addr: addr_of(i.table.owner_worker_id) })
+        .collect();
+    // Ties between indexes go to the oldest, whatever the order of the catalog's map.
+    indexes.sort_by_key(|i| i.index.table.id);
+    Ok(Arc::new(RemoteTable {
+        table: t,
+        columns,
+        schema,
+        epoch: ctx.epoch,
+        compute_addr,
+        clients: ctx.clients.clone(),
+        defaults,
+        indexes,
+    }))
 }

@@ -32,6 +32,7 @@ pub async fn view_table(ctx: &Arc<PlanningContext>, view: &TableCatalog, schema:
     let inner = ctx.for_view(path);
     // The stored query went through the statement rewrites when the view was created.
     crate::handler::query::prepare_output_names(&mut query);
+    crate::planner::function::inline_in_context(&inner, &mut query).map_err(|e| bad(e.message()))?;
     let stmt = Statement::Query(query);
     let state = inner.session_state();
     let plan = state.statement_to_plan(DfStatement::Statement(Box::new(stmt))).await?;

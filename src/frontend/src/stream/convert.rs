@@ -9,7 +9,6 @@ use arrow::datatypes::{DataType as ArrowType, Field as ArrowField, Schema};
 use datafusion::common::DFSchema;
 use datafusion::datasource::source_as_provider;
 use datafusion::execution::session_state::SessionState;
-use datafusion::logical_expr::utils::conjunction;
 use datafusion::logical_expr::{Distinct, Expr, ExprSchemable, Filter, LogicalPlan, Projection, SubqueryAlias, TableScan};
 use tributary_proto::catalog::TableType;
 use tributary_proto::stream_plan::{stream_node::Body as PbBody, FilterNode, ProjectNode, StreamScanNode, ValuesNode};
@@ -173,11 +172,9 @@ impl<'a> Converter<'a> {
         } else {
             Distribution::UpstreamHash(dist_key, table.id)
         };
-        let scan_node = node(&mut self.ids, body, vec![], columns, stream_key, dist, false, identity);
-        match conjunction(scan.filters.iter().cloned()) {
-            Some(predicate) => self.filter_node(scan_node, &predicate),
-            None => Ok(scan_node),
-        }
+        // `scan.filters` are only hints for batch key-range scans (`RemoteTable` takes them as
+        // Inexact): the Filter above the scan still applies them.
+        Ok(node(&mut self.ids, body, vec![], columns, stream_key, dist, false, identity))
     }
 
     fn projection(&mut self, p: &Projection) -> Result<PlanNode> {

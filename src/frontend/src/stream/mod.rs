@@ -70,6 +70,9 @@ pub struct StreamPlan {
     pub dist_key: Vec<u32>,
     /// Tables, materialized views and views the query names.
     pub dependent_relations: Vec<u32>,
+    /// Indexes: for each column computed by an expression, the expression as batch filters
+    /// name it (`planner::key_range::expr_name`); None for plain columns.
+    pub expr_names: Vec<Option<String>>,
 }
 
 impl StreamPlan {
@@ -144,7 +147,99 @@ pub async fn plan_materialized_view(ctx: &Arc<PlanningContext>, query: &Query, p
         graph,
         root,
         dependent_relations: ctx.references(),
+        expr_names: vec![],
     })
+}
+
+/// How an index stores the rows of the relation it indexes, as positions in `query`'s output.
+#[derive(Debug, Clone)]
+pub struct IndexLayout {
+    /// The index key: columns and whether each is descending.
+    pub key: Vec<(usize, bool)>,
+    /// The indexed relation's primary key: appended to the index key, it makes rows unique.
+    pub upstream_pk: Vec<usize>,
+    /// Distribution key (the first key column unless DISTRIBUTED BY says otherwise).
+    pub dist_key: Vec<usize>,
+}
+
+/// Plans an index: `query` reads the indexed relation's columns the index stores (a plain
+/// `SELECT cols FROM relation`); its rows are materialized keyed and distributed by `layout`.
+pub async fn plan_index(ctx: &Arc<PlanningContext>, query: &Query, layout: &IndexLayout, parallelism: u32) -> Result<StreamPlan> {
+    let (state, analyzed, names) = logical_plan(ctx, query).await?;
+    check_names(&names)?;
+    // Expression columns are named as a batch query's filters show the same expression: the
+    // batch optimizer's version of the projection.
+    let projected = |plan: &LogicalPlan| match plan {
+        LogicalPlan::Projection(p) if p.expr.len() == names.len() => Some(
+            p.expr
+                .iter()
+                .map(|e| match e.clone().unalias() {
+                    datafusion::logical_expr::Expr::Column(_) => None,
+                    other => Some(crate::planner::key_range::expr_name(&other)),
+                })
+                .collect::<Vec<_>>(),
+        ),
+        _ => None,
+    };
+    let batch = state.optimize(&analyzed).ok();
+    let expr_names = batch
+        .as_ref()
+        .and_then(projected)
+        .or_else(|| projected(&analyzed))
+        .unwrap_or_else(|| vec![None; names.len()]);
+    let optimized = Optimizer::with_rules(stream_rules()).optimize(analyzed, &state, |_, _| {})?;
+    let mut cv = Converter::new(&state);
+    let top = cv.convert(&optimized)?;
+    let root = output_layout(&mut cv, top, &optimized)?;
+    if root.columns.len() != names.len() {
+        return Err(FrontendError::Internal("an index stores columns it does not select".into()));
+    }
+    let root = materialize_index(&mut cv, root, &names, layout)?;
+    let graph = fragmenter::build_graph(&root, cv.ids.state_tables(), parallelism)?;
+    let columns = column_descs(&root, &names)?;
+    Ok(StreamPlan {
+        pk: root.stream_key.iter().map(|k| *k as u32).collect(),
+        dist_key: layout.dist_key.iter().map(|c| *c as u32).collect(),
+        columns,
+        graph,
+        root,
+        dependent_relations: ctx.references(),
+        expr_names,
+    })
+}
+
+/// The index's Materialize: rows hashed by the distribution key, stored in index key order.
+fn materialize_index(cv: &mut Converter, input: PlanNode, names: &[String], layout: &IndexLayout) -> Result<PlanNode> {
+    let input = enforce(&mut cv.ids, input, Required::ExactHash(layout.dist_key.clone()));
+    let mut pk: Vec<ColumnOrder> = Vec::new();
+    for &(column, descending) in &layout.key {
+        if !pk.iter().any(|o| o.column as usize == column) {
+            pk.push(ColumnOrder { column: column as u32, descending, nulls_first: descending });
+        }
+    }
+    for &column in &layout.upstream_pk {
+        if !pk.iter().any(|o| o.column as usize == column) {
+            pk.push(ColumnOrder { column: column as u32, descending: false, nulls_first: false });
+        }
+    }
+    let key: Vec<usize> = pk.iter().map(|o| o.column as usize).collect();
+    let mut columns: Vec<PlanColumn> = input.columns.clone();
+    for (c, name) in columns.iter_mut().zip(names) {
+        c.display = name.clone();
+    }
+    let order: Vec<String> =
+        pk.iter().map(|o| format!("{}{}", names[o.column as usize], if o.descending { " DESC" } else { "" })).collect();
+    let identity = Identity::new("StreamMaterialize")
+        .attr("columns", Identity::list(names))
+        .attr("pk", Identity::list(order));
+    let dist = input.dist.clone();
+    let append_only = input.append_only;
+    let body = PbBody::Materialize(MaterializeNode {
+        table_id: 0,
+        pk,
+        dist_key: layout.dist_key.iter().map(|c| *c as u32).collect(),
+    });
+    Ok(node(&mut cv.ids, body, vec![input], columns, key, dist, append_only, identity))
 }
 
 fn check_names(names: &[String]) -> Result<()> {

@@ -4,7 +4,7 @@
 //! expectations; review the diff.
 //!
 //! File format: a case starts with a line `== name`, then the SQL (a query, or a whole
-//! `CREATE MATERIALIZED VIEW` statement), then a line `----`, then the expected output up to
+//! `CREATE MATERIALIZED VIEW` or `CREATE INDEX` statement), then a line `----`, then the expected output up to
 //! the next case. Errors show as `ERROR: <sqlstate> <message>`.
 
 use std::path::{Path, PathBuf};
@@ -77,6 +77,10 @@ pub fn catalog() -> CatalogSnapshot {
 }
 
 pub fn context() -> Arc<PlanningContext> {
+    context_showing_hidden(false)
+}
+
+pub fn context_showing_hidden(include_hidden: bool) -> Arc<PlanningContext> {
     let catalog = Arc::new(catalog());
     let database = catalog.databases[&DB].clone();
     Arc::new(PlanningContext {
@@ -84,7 +88,7 @@ pub fn context() -> Arc<PlanningContext> {
         database,
         search_path: vec!["public".into()],
         epoch: 0,
-        include_hidden: false,
+        include_hidden,
         observer: None,
         clients: Arc::new(ComputeClientPool::default()),
         base: Arc::new(base_session_state()),
@@ -110,6 +114,12 @@ pub async fn plan(sql: &str) -> crate::error::Result<super::StreamPlan> {
     crate::planner::rewrite::rewrite(&mut stmt)?;
     let query = match *stmt {
         Statement::Query(q) => q,
+        Statement::CreateIndex(create) => {
+            let ctx = context_showing_hidden(true);
+            let db = ctx.database.clone();
+            let relation = crate::binder::resolve_table(&ctx.catalog, &db, &ctx.search_path, &create.table_name)?;
+            return crate::handler::create_index::plan_index_of(&ctx, &relation, &create, 0).await.map(|(_, p)| p);
+        }
         Statement::CreateView(v) => v.query,
         other => panic!("not a query: {other}"),
     };

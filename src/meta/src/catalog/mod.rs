@@ -1,5 +1,5 @@
 //! The catalog manager: databases, schemas and relations (tables, materialized views, views,
-//! indexes), kept in memory and persisted in the meta store. Every change bumps the catalog
+//! indexes) and functions, kept in memory and persisted in the meta store. Every change bumps the catalog
 //! version and is broadcast to subscribers.
 
 mod relations;
@@ -10,7 +10,7 @@ use std::sync::Arc;
 use prost::Message;
 pub use relations::{dependencies, drop_order, is_streaming_job, is_stored, relation_type, type_noun, wrong_type_message};
 use tributary_common::catalog::{DEFAULT_DATABASE, DEFAULT_SCHEMA, SYSTEM_SCHEMAS};
-use tributary_proto::catalog::{Catalog, Database, Schema, Table, TableType};
+use tributary_proto::catalog::{Catalog, Database, Function, Schema, Table, TableType};
 
 use crate::error::{MetaError, MetaResult};
 use crate::store::{split_into_txns, MetaStore, Operation};
@@ -18,6 +18,7 @@ use crate::store::{split_into_txns, MetaStore, Operation};
 const DATABASE_PREFIX: &str = "catalog/database/";
 const SCHEMA_PREFIX: &str = "catalog/schema/";
 const TABLE_PREFIX: &str = "catalog/table/";
+const FUNCTION_PREFIX: &str = "catalog/function/";
 const NEXT_ID_KEY: &str = "catalog/next_id";
 
 fn key(prefix: &str, id: u32) -> Vec<u8> {
@@ -30,6 +31,7 @@ pub struct CatalogState {
     pub schemas: BTreeMap<u32, Schema>,
     /// Relations of every type.
     pub tables: BTreeMap<u32, Table>,
+    pub functions: BTreeMap<u32, Function>,
     next_id: u32,
 }
 
@@ -39,6 +41,7 @@ impl CatalogState {
             databases: self.databases.values().cloned().collect(),
             schemas: self.schemas.values().cloned().collect(),
             tables: self.tables.values().cloned().collect(),
+            functions: self.functions.values().cloned().collect(),
         }
     }
 
@@ -61,6 +64,8 @@ pub struct CatalogChange {
     pub put_databases: Vec<Database>,
     pub put_schemas: Vec<Schema>,
     pub put_tables: Vec<Table>,
+    pub put_functions: Vec<Function>,
+    pub delete_functions: Vec<Function>,
     pub delete_databases: Vec<Database>,
     pub delete_schemas: Vec<Schema>,
     /// Dependents before what they read.
@@ -72,6 +77,8 @@ pub struct CatalogChange {
 #[derive(Debug, Default, Clone)]
 pub struct DropPlan {
     pub relations: Vec<Table>,
+    /// Functions of a dropped schema or database (nothing reads them once `relations` are gone).
+    pub functions: Vec<Function>,
     pub schemas: Vec<Schema>,
     pub databases: Vec<Database>,
 }
@@ -81,6 +88,7 @@ impl DropPlan {
         self.relations
             .iter()
             .map(|t| t.id)
+            .chain(self.functions.iter().map(|f| f.id))
             .chain(self.schemas.iter().map(|s| s.id))
             .chain(self.databases.iter().map(|d| d.id))
     }
@@ -95,6 +103,8 @@ enum Effect {
     DeleteDatabase(u32),
     DeleteSchema(u32),
     DeleteTable(u32),
+    PutFunction(Function),
+    DeleteFunction(u32),
 }
 
 pub struct CatalogManager {
@@ -124,6 +134,10 @@ impl CatalogManager {
         for (_, v) in store.scan_prefix(TABLE_PREFIX.as_bytes()).await? {
             let t = Table::decode(v.as_slice()).map_err(|e| MetaError::Corrupt(e.to_string()))?;
             state.tables.insert(t.id, t);
+        }
+        for (_, v) in store.scan_prefix(FUNCTION_PREFIX.as_bytes()).await? {
+            let f = Function::decode(v.as_slice()).map_err(|e| MetaError::Corrupt(e.to_string()))?;
+            state.functions.insert(f.id, f);
         }
         state.next_id = match store.get(NEXT_ID_KEY.as_bytes()).await? {
             Some(v) => {
@@ -183,6 +197,12 @@ impl CatalogManager {
         for t in &change.put_tables {
             items.push((Operation::Put { key: key(TABLE_PREFIX, t.id), value: t.encode_to_vec() }, Effect::PutTable(t.clone())));
         }
+        for f in &change.put_functions {
+            items.push((Operation::Put { key: key(FUNCTION_PREFIX, f.id), value: f.encode_to_vec() }, Effect::PutFunction(f.clone())));
+        }
+        for f in &change.delete_functions {
+            items.push((Operation::Delete { key: key(FUNCTION_PREFIX, f.id) }, Effect::DeleteFunction(f.id)));
+        }
         for t in &change.delete_tables {
             items.push((Operation::Delete { key: key(TABLE_PREFIX, t.id) }, Effect::DeleteTable(t.id)));
         }
@@ -223,6 +243,12 @@ impl CatalogManager {
             }
             Effect::DeleteTable(id) => {
                 self.state.tables.remove(&id);
+            }
+            Effect::PutFunction(f) => {
+                self.state.functions.insert(f.id, f);
+            }
+            Effect::DeleteFunction(id) => {
+                self.state.functions.remove(&id);
             }
         }
     }
@@ -287,6 +313,11 @@ impl CatalogManager {
                 )));
             }
         }
+        for f in &table.dependent_functions {
+            if !self.state.functions.contains_key(f) || self.dropping.contains(f) {
+                return Err(MetaError::NotFound { kind: "function", name: f.to_string() });
+            }
+        }
         table.id = self.alloc_id();
         Ok(table)
     }
@@ -330,7 +361,12 @@ impl CatalogManager {
             return Err(MetaError::WrongObjectType(wrong_type_message(&target.name, expected)));
         }
         let order = drop_order(&self.state.tables, &[id]);
-        if order.len() > 1 && !cascade {
+        // Indexes go with the relation they index, as in Postgres and RisingWave: only other
+        // dependents need CASCADE.
+        let only_own_indexes = order.iter().filter(|d| **d != id).all(|d| {
+            self.state.tables.get(d).is_some_and(|t| relation_type(t) == TableType::Index && t.index_on == id)
+        });
+        if !only_own_indexes && !cascade {
             return Err(MetaError::DependentObjects(format!(
                 "cannot drop {} {} because other objects depend on it",
                 type_noun(actual),
@@ -351,13 +387,16 @@ impl CatalogManager {
             .ok_or_else(|| MetaError::NotFound { kind: "schema", name: name.to_string() })?;
         let inside: Vec<u32> = self.state.tables.values().filter(|t| t.schema_id == schema.id).map(|t| t.id).collect();
         let in_creation = self.creating.values().any(|t| t.schema_id == schema.id);
-        if (!inside.is_empty() || in_creation) && !cascade {
+        let functions: Vec<Function> = self.state.functions.values().filter(|f| f.schema_id == schema.id).cloned().collect();
+        if (!inside.is_empty() || in_creation || !functions.is_empty()) && !cascade {
             return Err(MetaError::DependentObjects(format!(
                 "cannot drop schema {name} because other objects depend on it"
             )));
         }
         let order = drop_order(&self.state.tables, &inside);
-        let plan = DropPlan { relations: self.relations(&order), schemas: vec![schema], ..Default::default() };
+        let relations = self.relations(&order);
+        self.check_function_users(&functions, &relations)?;
+        let plan = DropPlan { relations, functions, schemas: vec![schema], ..Default::default() };
         self.check_droppable(&plan)?;
         Ok(plan)
     }
@@ -376,6 +415,7 @@ impl CatalogManager {
         let order = drop_order(&self.state.tables, &inside);
         let plan = DropPlan {
             relations: self.relations(&order),
+            functions: self.state.functions.values().filter(|f| f.database_id == db.id).cloned().collect(),
             schemas: self.state.schemas.values().filter(|s| s.database_id == db.id).cloned().collect(),
             databases: vec![db],
         };
@@ -451,6 +491,7 @@ impl CatalogManager {
     pub async fn finish_drop(&mut self, plan: &DropPlan) -> MetaResult<CatalogChange> {
         let change = CatalogChange {
             delete_tables: plan.relations.clone(),
+            delete_functions: plan.functions.clone(),
             delete_schemas: plan.schemas.clone(),
             delete_databases: plan.databases.clone(),
             ..Default::default()
@@ -458,6 +499,63 @@ impl CatalogManager {
         let result = self.commit(&change).await;
         self.abort_drop(plan);
         result.map(|()| change)
+    }
+
+    /// Persists a new function: its schema exists and no function of its schema has the same name
+    /// and argument types (functions overload on argument types, as in Postgres).
+    pub async fn create_function(&mut self, mut function: Function) -> MetaResult<CatalogChange> {
+        self.database(function.database_id)?;
+        if !self.state.schemas.contains_key(&function.schema_id) {
+            return Err(MetaError::NotFound { kind: "schema", name: function.schema_id.to_string() });
+        }
+        self.check_not_dropping(function.database_id, "database", "")?;
+        self.check_not_dropping(function.schema_id, "schema", "")?;
+        let same = self.state.functions.values().any(|f| {
+            f.schema_id == function.schema_id && f.name == function.name && f.arg_types == function.arg_types
+        });
+        if same {
+            return Err(MetaError::AlreadyExists { kind: "function", name: function.name.clone() });
+        }
+        function.id = self.alloc_id();
+        let change = CatalogChange { put_functions: vec![function], ..Default::default() };
+        self.commit(&change).await?;
+        Ok(change)
+    }
+
+    /// Drops function `id` unless a relation (or a job being created) was planned with it.
+    pub async fn drop_function(&mut self, id: u32) -> MetaResult<CatalogChange> {
+        let function = self
+            .state
+            .functions
+            .get(&id)
+            .cloned()
+            .ok_or_else(|| MetaError::NotFound { kind: "function", name: id.to_string() })?;
+        self.check_function_users(std::slice::from_ref(&function), &[])?;
+        let change = CatalogChange { delete_functions: vec![function], ..Default::default() };
+        self.commit(&change).await?;
+        Ok(change)
+    }
+
+    /// Functions can go only if every relation using them goes too (`dropped`).
+    fn check_function_users(&self, functions: &[Function], dropped: &[Table]) -> MetaResult<()> {
+        for f in functions {
+            let user = self
+                .state
+                .tables
+                .values()
+                .filter(|t| !dropped.iter().any(|d| d.id == t.id))
+                .chain(self.creating.values())
+                .find(|t| t.dependent_functions.contains(&f.id));
+            if let Some(t) = user {
+                return Err(MetaError::DependentObjects(format!(
+                    "cannot drop function {} because other objects depend on it: {} {} uses it",
+                    f.name,
+                    type_noun(relation_type(t)),
+                    t.name
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// Moves every stored relation whose owner is not in `live` to `to`. Until state is durable

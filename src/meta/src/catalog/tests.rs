@@ -106,6 +106,25 @@ async fn drop_needs_cascade_when_others_depend() {
 }
 
 #[tokio::test]
+async fn indexes_go_with_their_relation_without_cascade() {
+    let mut f = fixture().await;
+    let t = f.create("t", TableType::Table, &[]).await;
+    let mut index = f.relation(f.public, "i", TableType::Index, &[t]);
+    index.index_on = t;
+    let index = f.catalog.prepare_table(index).expect("prepare");
+    let i = index.id;
+    f.catalog.add_table(index).await.expect("add");
+    let plan = f.catalog.plan_drop_relation(t, false, TableType::Table).expect("indexes need no cascade");
+    assert_eq!(f.names(&plan), ["i", "t"]);
+    let plan = f.catalog.plan_drop_relation(i, false, TableType::Index).expect("index");
+    assert_eq!(f.names(&plan), ["i"]);
+    // Anything else depending on the table still needs CASCADE.
+    f.create("m", TableType::MaterializedView, &[t]).await;
+    let err = f.catalog.plan_drop_relation(t, false, TableType::Table).expect_err("refused");
+    assert_eq!(err.to_string(), "cannot drop table t because other objects depend on it");
+}
+
+#[tokio::test]
 async fn expected_type_must_match() {
     let mut f = fixture().await;
     let t = f.create("t", TableType::Unspecified, &[]).await;
@@ -228,4 +247,67 @@ async fn orphans_move_but_views_have_no_owner() {
     let change = f.catalog.adopt_orphans(&[], 7).await.expect("adopt");
     assert_eq!(change.put_tables.iter().map(|t| t.id).collect::<Vec<_>>(), vec![t]);
     assert_eq!(f.catalog.state().tables[&v].owner_worker_id, 0);
+}
+
+fn function(db: u32, schema_id: u32, name: &str, arg_types: &[tributary_proto::common::TypeName]) -> Function {
+    Function {
+        database_id: db,
+        schema_id,
+        name: name.to_string(),
+        arg_types: arg_types
+            .iter()
+            .map(|t| tributary_proto::common::DataType { type_name: *t as i32, ..Default::default() })
+            .collect(),
+        language: "sql".into(),
+        body: "1".into(),
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn functions_overload_persist_and_cannot_be_dropped_while_used() {
+    use tributary_proto::common::TypeName;
+    let mut f = fixture().await;
+    let int = function(f.db, f.public, "fx", &[TypeName::Int32]);
+    let id = f.catalog.create_function(int.clone()).await.expect("create").put_functions[0].id;
+    // Same name and argument types: taken; other argument types: an overload.
+    assert!(matches!(f.catalog.create_function(int).await, Err(MetaError::AlreadyExists { kind: "function", .. })));
+    let text = f.catalog.create_function(function(f.db, f.public, "fx", &[TypeName::Varchar])).await.expect("overload");
+    let text_id = text.put_functions[0].id;
+    // A view using the function holds it.
+    let t = f.create("t", TableType::Table, &[]).await;
+    let mut view = f.relation(f.public, "v", TableType::View, &[t]);
+    view.dependent_functions = vec![id];
+    let view = f.catalog.prepare_table(view).expect("prepare");
+    let view_id = view.id;
+    f.catalog.add_table(view).await.expect("add view");
+    assert!(matches!(f.catalog.drop_function(id).await, Err(MetaError::DependentObjects(_))));
+    // A relation cannot be created on a function that does not exist.
+    let mut bad = f.relation(f.public, "v2", TableType::View, &[t]);
+    bad.dependent_functions = vec![999_999];
+    assert!(f.catalog.prepare_table(bad).is_err());
+    // Everything survives a reload from the store.
+    let reloaded = CatalogManager::load(f.store.clone()).await.expect("reload");
+    assert_eq!(reloaded.state().functions.len(), 2);
+    let plan = f.catalog.plan_drop_relation(view_id, false, TableType::View).expect("plan");
+    f.catalog.begin_drop(&plan).expect("begin");
+    f.catalog.finish_drop(&plan).await.expect("drop view");
+    f.catalog.drop_function(id).await.expect("drop function");
+    f.catalog.drop_function(text_id).await.expect("drop overload");
+    assert!(f.catalog.state().functions.is_empty());
+    assert!(matches!(f.catalog.drop_function(id).await, Err(MetaError::NotFound { kind: "function", .. })));
+}
+
+#[tokio::test]
+async fn drop_schema_removes_its_functions_only_with_cascade() {
+    let mut f = fixture().await;
+    let change = f.catalog.create_schema(f.db, "s").await.expect("schema");
+    let s = change.put_schemas[0].id;
+    f.catalog.create_function(function(f.db, s, "fs", &[])).await.expect("create");
+    assert!(matches!(f.catalog.plan_drop_schema(f.db, "s", false), Err(MetaError::DependentObjects(_))));
+    let plan = f.catalog.plan_drop_schema(f.db, "s", true).expect("cascade");
+    assert_eq!(plan.functions.len(), 1);
+    f.catalog.begin_drop(&plan).expect("begin");
+    f.catalog.finish_drop(&plan).await.expect("drop");
+    assert!(f.catalog.state().functions.is_empty());
 }

@@ -31,7 +31,14 @@ pub(super) struct MemoryIter {
 
 impl MemoryIter {
     pub(super) fn new(inner: Arc<Inner>, (start, end): KeyRange, pin: PinGuard) -> Self {
-        Self { inner, next_start: start, end, buffer: VecDeque::new(), exhausted: false, pin }
+        Self {
+            inner,
+            next_start: start,
+            end,
+            buffer: VecDeque::new(),
+            exhausted: false,
+            pin,
+        }
     }
 
     fn fill(&mut self) {
@@ -42,7 +49,10 @@ impl MemoryIter {
         let chunk = self.inner.iter_chunk;
         let epoch = self.pin.epoch();
         let state = self.inner.state.read();
-        let range = (self.next_start.as_ref().map(|k| k.as_ref()), self.end.as_ref().map(|k| k.as_ref()));
+        let range = (
+            self.next_start.as_ref().map(|k| k.as_ref()),
+            self.end.as_ref().map(|k| k.as_ref()),
+        );
         let mut looked_at = 0;
         for (key, versions) in state.keys.range::<[u8], _>(range) {
             looked_at += 1;

@@ -19,15 +19,23 @@ fn b(s: &[u8]) -> Bytes {
 }
 
 fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().build().unwrap()
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
 }
 
 #[tokio::test]
 async fn reads_see_the_newest_version_at_or_below_their_epoch() {
     let store = MemoryStateStore::new();
-    store.ingest_batch(vec![(b(b"k"), Some(b(b"1"))), (b(b"x"), Some(b(b"x")))], 1).unwrap();
-    store.ingest_batch(vec![(b(b"k"), Some(b(b"2")))], 3).unwrap();
-    store.ingest_batch(vec![(b(b"k"), None), (b(b"k"), Some(b(b"3")))], 5).unwrap();
+    store
+        .ingest_batch(vec![(b(b"k"), Some(b(b"1"))), (b(b"x"), Some(b(b"x")))], 1)
+        .unwrap();
+    store
+        .ingest_batch(vec![(b(b"k"), Some(b(b"2")))], 3)
+        .unwrap();
+    store
+        .ingest_batch(vec![(b(b"k"), None), (b(b"k"), Some(b(b"3")))], 5)
+        .unwrap();
     store.ingest_batch(vec![(b(b"x"), None)], 5).unwrap();
     assert_eq!(store.get(b"k", 0).await.unwrap(), None);
     assert_eq!(store.get(b"k", 2).await.unwrap(), Some(b(b"1")));
@@ -42,13 +50,21 @@ async fn reads_see_the_newest_version_at_or_below_their_epoch() {
 #[tokio::test]
 async fn epoch_rules_are_enforced() {
     let store = MemoryStateStore::new();
-    store.ingest_batch(vec![(b(b"k"), Some(b(b"1")))], 2).unwrap();
+    store
+        .ingest_batch(vec![(b(b"k"), Some(b(b"1")))], 2)
+        .unwrap();
     store.seal_epoch(2);
     assert!(matches!(
         store.ingest_batch(vec![(b(b"k"), None)], 2),
-        Err(StorageError::EpochSealed { epoch: 2, sealed: 2 })
+        Err(StorageError::EpochSealed {
+            epoch: 2,
+            sealed: 2
+        })
     ));
-    assert!(matches!(store.sync(3).await, Err(StorageError::EpochNotSealed { .. })));
+    assert!(matches!(
+        store.sync(3).await,
+        Err(StorageError::EpochNotSealed { .. })
+    ));
     store.sync(2).await.unwrap();
     store.seal_epoch(1);
     assert_eq!(store.sealed_epoch(), 2);
@@ -56,7 +72,10 @@ async fn epoch_rules_are_enforced() {
     store.commit_epoch(2);
     assert_eq!(store.committed_epoch(), 2);
     assert_eq!(store.safe_epoch(), 2);
-    assert!(matches!(store.get(b"k", 1).await, Err(StorageError::EpochExpired { epoch: 1, safe: 2 })));
+    assert!(matches!(
+        store.get(b"k", 1).await,
+        Err(StorageError::EpochExpired { epoch: 1, safe: 2 })
+    ));
     assert!(store.pin_epoch(1).is_err());
     assert!(store.iter(full_range(), 1).await.is_err());
     store.commit_epoch(1);
@@ -68,8 +87,12 @@ async fn garbage_collection_respects_pins() {
     let store = MemoryStateStore::new();
     let mut pin = None;
     for epoch in 1..=3 {
-        store.ingest_batch(vec![(b(b"k"), Some(b(&[epoch as u8])))], epoch).unwrap();
-        store.ingest_batch(vec![(b(b"gone"), (epoch == 1).then(|| b(b"v")))], epoch).unwrap();
+        store
+            .ingest_batch(vec![(b(b"k"), Some(b(&[epoch as u8])))], epoch)
+            .unwrap();
+        store
+            .ingest_batch(vec![(b(b"gone"), (epoch == 1).then(|| b(b"v")))], epoch)
+            .unwrap();
         store.commit_epoch(epoch);
         if epoch == 1 {
             pin = Some(store.pin_epoch(1).unwrap());
@@ -91,15 +114,24 @@ async fn garbage_collection_respects_pins() {
 async fn iterators_resume_across_chunks_while_writes_and_commits_go_on() {
     let store = MemoryStateStore::with_iter_chunk(2);
     let keys: Vec<Bytes> = (0u8..16).map(|i| b(&[i])).collect();
-    store.ingest_batch(keys.iter().map(|k| (k.clone(), Some(k.clone()))).collect(), 1).unwrap();
+    store
+        .ingest_batch(
+            keys.iter().map(|k| (k.clone(), Some(k.clone()))).collect(),
+            1,
+        )
+        .unwrap();
     // A deleted run longer than one chunk's scan budget must be skipped, not end the scan.
-    store.ingest_batch(keys[2..13].iter().map(|k| (k.clone(), None)).collect(), 2).unwrap();
+    store
+        .ingest_batch(keys[2..13].iter().map(|k| (k.clone(), None)).collect(), 2)
+        .unwrap();
     store.commit_epoch(1);
 
     let mut iter = store.iter(full_range(), 2).await.unwrap();
     let mut seen = vec![iter.next().await.unwrap().unwrap().0];
     // Everything visible at epoch 2 would be collected by this commit without the iterator's pin.
-    store.ingest_batch(keys.iter().map(|k| (k.clone(), None)).collect(), 3).unwrap();
+    store
+        .ingest_batch(keys.iter().map(|k| (k.clone(), None)).collect(), 3)
+        .unwrap();
     store.commit_epoch(3);
     assert_eq!(store.safe_epoch(), 2);
     while let Some((k, _)) = iter.next().await.unwrap() {
@@ -112,34 +144,52 @@ async fn iterators_resume_across_chunks_while_writes_and_commits_go_on() {
     store.commit_epoch(4);
     assert_eq!(store.version_count(), 0);
 
-    let mut iter = store.iter((Bound::Excluded(b(b"b")), Bound::Excluded(b(b"a"))), 4).await.unwrap();
+    let mut iter = store
+        .iter((Bound::Excluded(b(b"b")), Bound::Excluded(b(b"a"))), 4)
+        .await
+        .unwrap();
     assert!(iter.next().await.unwrap().is_none());
 }
 
 #[tokio::test]
 async fn clear_uncommitted_rolls_back_to_the_committed_epoch() {
     let store = MemoryStateStore::new();
-    store.ingest_batch(vec![(b(b"a"), Some(b(b"1")))], 1).unwrap();
+    store
+        .ingest_batch(vec![(b(b"a"), Some(b(b"1")))], 1)
+        .unwrap();
     store.commit_epoch(1);
-    store.ingest_batch(vec![(b(b"a"), Some(b(b"2"))), (b(b"b"), Some(b(b"2")))], 2).unwrap();
+    store
+        .ingest_batch(vec![(b(b"a"), Some(b(b"2"))), (b(b"b"), Some(b(b"2")))], 2)
+        .unwrap();
     store.seal_epoch(2);
     store.clear_uncommitted();
     assert_eq!(store.sealed_epoch(), 1);
     assert_eq!(store.get(b"a", 2).await.unwrap(), Some(b(b"1")));
     assert_eq!(store.get(b"b", 2).await.unwrap(), None);
-    store.ingest_batch(vec![(b(b"b"), Some(b(b"again")))], 2).unwrap();
+    store
+        .ingest_batch(vec![(b(b"b"), Some(b(b"again")))], 2)
+        .unwrap();
     assert_eq!(store.get(b"b", 2).await.unwrap(), Some(b(b"again")));
 }
 
 #[tokio::test]
 async fn delete_prefix_through_the_trait_object() {
     let store: Arc<dyn StateStore> = Arc::new(MemoryStateStore::new());
-    let kvs = [&b"t1a"[..], b"t1b", b"t2a", b"t1"].iter().map(|k| (b(k), Some(b(b"v")))).collect();
+    let kvs = [&b"t1a"[..], b"t1b", b"t2a", b"t1"]
+        .iter()
+        .map(|k| (b(k), Some(b(b"v"))))
+        .collect();
     store.ingest_batch(kvs, 1).unwrap();
     assert_eq!(store.delete_prefix(b"t1", 2).await.unwrap(), 3);
     let left = scan_all(store.as_ref(), full_range(), 2).await.unwrap();
     assert_eq!(left, vec![(b(b"t2a"), b(b"v"))]);
-    assert_eq!(scan_all(store.as_ref(), full_range(), 1).await.unwrap().len(), 4);
+    assert_eq!(
+        scan_all(store.as_ref(), full_range(), 1)
+            .await
+            .unwrap()
+            .len(),
+        4
+    );
 }
 
 // ---- model-based property test ----
@@ -155,9 +205,16 @@ enum Op {
     Commit(u8),
     Pin(u8),
     Unpin(u8),
-    Check { epoch: u8, from: Key, to: Key },
+    Check {
+        epoch: u8,
+        from: Key,
+        to: Key,
+    },
     /// Scans a pinned or the committed epoch while writes and a commit happen mid-scan.
-    ScanWhileWriting { pick: u8, writes: Vec<Write> },
+    ScanWhileWriting {
+        pick: u8,
+        writes: Vec<Write>,
+    },
     DeletePrefix(Key),
     Rollback,
 }
@@ -206,7 +263,10 @@ impl Model {
 }
 
 fn as_bytes(snapshot: impl IntoIterator<Item = (Key, u8)>) -> Vec<(Bytes, Bytes)> {
-    snapshot.into_iter().map(|(k, v)| (b(&k), b(&[v]))).collect()
+    snapshot
+        .into_iter()
+        .map(|(k, v)| (b(&k), b(&[v])))
+        .collect()
 }
 
 struct Harness {
@@ -221,12 +281,18 @@ struct Harness {
 
 impl Harness {
     fn write(&mut self, writes: Vec<Write>) {
-        let batch = writes.iter().map(|(k, v)| (b(k), v.map(|v| b(&[v])))).collect();
+        let batch = writes
+            .iter()
+            .map(|(k, v)| (b(k), v.map(|v| b(&[v]))))
+            .collect();
         self.store.ingest_batch(batch, self.current).unwrap();
-        self.model.writes.extend(writes.into_iter().map(|(k, v)| (self.current, k, v)));
+        self.model
+            .writes
+            .extend(writes.into_iter().map(|(k, v)| (self.current, k, v)));
         if self.sealed > 0 {
             assert!(matches!(
-                self.store.ingest_batch(vec![(b(b"late"), None)], self.sealed),
+                self.store
+                    .ingest_batch(vec![(b(b"late"), None)], self.sealed),
                 Err(StorageError::EpochSealed { .. })
             ));
         }
@@ -249,17 +315,33 @@ impl Harness {
         let in_range: BTreeMap<Key, u8> = if range_is_empty(range.0.as_ref(), range.1.as_ref()) {
             BTreeMap::new()
         } else {
-            expected.range::<Key, _>((Bound::Included(from), Bound::Excluded(to))).map(|(k, v)| (k.clone(), *v)).collect()
+            expected
+                .range::<Key, _>((Bound::Included(from), Bound::Excluded(to)))
+                .map(|(k, v)| (k.clone(), *v))
+                .collect()
         };
-        assert_eq!(scan_all(&self.store, range, epoch).await.unwrap(), as_bytes(in_range), "range at {epoch}");
+        assert_eq!(
+            scan_all(&self.store, range, epoch).await.unwrap(),
+            as_bytes(in_range),
+            "range at {epoch}"
+        );
 
-        let with_prefix = expected.iter().filter(|(k, _)| k.starts_with(from)).map(|(k, v)| (k.clone(), *v));
-        let got = scan_all(&self.store, prefix_range(from), epoch).await.unwrap();
+        let with_prefix = expected
+            .iter()
+            .filter(|(k, _)| k.starts_with(from))
+            .map(|(k, v)| (k.clone(), *v));
+        let got = scan_all(&self.store, prefix_range(from), epoch)
+            .await
+            .unwrap();
         assert_eq!(got, as_bytes(with_prefix), "prefix scan at {epoch}");
 
         for k in [from, to] {
             let got = self.store.get(k, epoch).await.unwrap();
-            assert_eq!(got, expected.get(k).map(|v| b(&[*v])), "get {k:?} at {epoch}");
+            assert_eq!(
+                got,
+                expected.get(k).map(|v| b(&[*v])),
+                "get {k:?} at {epoch}"
+            );
         }
     }
 
@@ -300,7 +382,10 @@ impl Harness {
             Op::Check { epoch, from, to } => {
                 let epoch = u64::from(epoch) % (self.current + 1);
                 if epoch < self.store.safe_epoch() {
-                    assert!(matches!(self.store.get(&from, epoch).await, Err(StorageError::EpochExpired { .. })));
+                    assert!(matches!(
+                        self.store.get(&from, epoch).await,
+                        Err(StorageError::EpochExpired { .. })
+                    ));
                     assert!(self.store.iter(full_range(), epoch).await.is_err());
                 } else {
                     self.assert_reads(epoch, &from, &to).await;
@@ -326,11 +411,21 @@ impl Harness {
                 assert_eq!(got, expected, "scan at {epoch} across a commit");
             }
             Op::DeletePrefix(prefix) => {
-                let doomed: Vec<Key> =
-                    self.model.snapshot(self.current).into_keys().filter(|k| k.starts_with(&prefix)).collect();
-                let deleted = self.store.delete_prefix(&prefix, self.current).await.unwrap();
+                let doomed: Vec<Key> = self
+                    .model
+                    .snapshot(self.current)
+                    .into_keys()
+                    .filter(|k| k.starts_with(&prefix))
+                    .collect();
+                let deleted = self
+                    .store
+                    .delete_prefix(&prefix, self.current)
+                    .await
+                    .unwrap();
                 assert_eq!(deleted, doomed.len());
-                self.model.writes.extend(doomed.into_iter().map(|k| (self.current, k, None)));
+                self.model
+                    .writes
+                    .extend(doomed.into_iter().map(|k| (self.current, k, None)));
             }
             Op::Rollback => {
                 self.store.clear_uncommitted();

@@ -30,7 +30,11 @@ impl Versions {
 
     /// The version a reader at `epoch` sees: `Some(None)` is a tombstone.
     pub(super) fn visible(&self, epoch: Epoch) -> Option<&Option<Bytes>> {
-        self.0.iter().rev().find(|(e, _)| *e <= epoch).map(|(_, v)| v)
+        self.0
+            .iter()
+            .rev()
+            .find(|(e, _)| *e <= epoch)
+            .map(|(_, v)| v)
     }
 
     /// Whether garbage collection may have work here.

@@ -6,11 +6,12 @@ use std::ops::ControlFlow;
 use datafusion::sql::sqlparser::ast::{
     AccessExpr, BinaryOperator, CastKind, DataType as SqlType, Expr, Function, FunctionArg,
     FunctionArgExpr, FunctionArgumentList, FunctionArguments, Ident, Interval, LimitClause,
-    ObjectName, Query, Select, SelectItem, Statement, Subscript, TableAliasColumnDef, TableFactor,
+    ObjectName, Query, Select, SelectItem, Statement, Subscript, TableAlias, TableAliasColumnDef, TableFactor,
     UnaryOperator, Value, ValueWithSpan, VisitMut, VisitorMut,
 };
 use tributary_common::pg_value::{parse_text, FormatOptions};
 use tributary_common::types::DataType;
+use tributary_expr::pg::REGEXP_MATCHES_LIST;
 
 use crate::error::{FrontendError, Result};
 
@@ -73,6 +74,18 @@ impl VisitorMut for PgRewriter {
     }
 
     fn pre_visit_select(&mut self, select: &mut Select) -> ControlFlow<()> {
+        // Postgres names the column of a set-returning call after the function; the call itself
+        // becomes an unnest (post_visit_expr), which DataFusion would name otherwise.
+        for item in select.projection.iter_mut() {
+            if let SelectItem::UnnamedExpr(e) = item {
+                if is_regexp_matches(e) {
+                    *item = SelectItem::ExprWithAlias {
+                        expr: e.clone(),
+                        alias: Ident::new("regexp_matches"),
+                    };
+                }
+            }
+        }
         // A set-returning generate_series in a SELECT list yields rows, as in Postgres.
         for item in select.projection.iter_mut() {
             let e = match item {
@@ -103,6 +116,32 @@ impl VisitorMut for PgRewriter {
     }
 
     fn pre_visit_table_factor(&mut self, factor: &mut TableFactor) -> ControlFlow<()> {
+        // `FROM regexp_matches(s, p [, flags]) [AS x]`: the rows of an unnest of its list twin
+        // (lateral references such as `FROM t, regexp_matches(t.s, p)` work as with unnest).
+        if let TableFactor::Table {
+            name,
+            args: Some(args),
+            alias,
+            with_ordinality: false,
+            ..
+        } = factor
+        {
+            if is_regexp_matches_name(name) {
+                let alias = alias.take().unwrap_or_else(|| TableAlias {
+                    explicit: true,
+                    name: Ident::new("regexp_matches"),
+                    columns: vec![],
+                    at: None,
+                });
+                *factor = TableFactor::UNNEST {
+                    alias: Some(alias),
+                    array_exprs: vec![call(REGEXP_MATCHES_LIST, std::mem::take(&mut args.args))],
+                    with_offset: false,
+                    with_offset_alias: None,
+                    with_ordinality: false,
+                };
+            }
+        }
         match time_window(factor) {
             Ok(Some(derived)) => *factor = derived,
             Ok(None) => {}
@@ -145,6 +184,19 @@ impl VisitorMut for PgRewriter {
     }
 
     fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
+        // `regexp_matches(...)` returns a set of text[] rows: unnest a list of the matches (in a
+        // SELECT list, nested in unnest too, as Postgres' ProjectSet evaluates it).
+        if is_regexp_matches(expr) {
+            if let Expr::Function(Function {
+                args: FunctionArguments::List(list),
+                ..
+            }) = expr
+            {
+                let inner = call(REGEXP_MATCHES_LIST, std::mem::take(&mut list.args));
+                *expr = call("unnest", vec![FunctionArg::Unnamed(FunctionArgExpr::Expr(inner))]);
+                return ControlFlow::Continue(());
+            }
+        }
         // `a[2:]` and `a[:2]`: an open end of a slice is the array's end; DataFusion wants both
         // bounds, and clamps them to the array.
         if let Expr::CompoundFieldAccess { access_chain, .. } = expr {
@@ -269,6 +321,34 @@ impl VisitorMut for PgRewriter {
     }
 }
 
+fn is_regexp_matches_name(name: &ObjectName) -> bool {
+    let parts: Vec<String> = name.0.iter().map(|p| p.to_string().to_lowercase()).collect();
+    matches!(parts.as_slice(), [f] | [_, f] if f == "regexp_matches")
+        && (parts.len() == 1 || parts[0] == "pg_catalog")
+}
+
+fn is_regexp_matches(e: &Expr) -> bool {
+    matches!(e, Expr::Function(f) if is_regexp_matches_name(&f.name) && matches!(f.args, FunctionArguments::List(_)))
+}
+
+/// A plain call `name(args)`.
+fn call(name: &str, args: Vec<FunctionArg>) -> Expr {
+    Expr::Function(Function {
+        name: ObjectName::from(vec![Ident::new(name)]),
+        uses_odbc_syntax: false,
+        parameters: FunctionArguments::None,
+        args: FunctionArguments::List(FunctionArgumentList {
+            duplicate_treatment: None,
+            args,
+            clauses: vec![],
+        }),
+        filter: None,
+        null_treatment: None,
+        over: None,
+        within_group: vec![],
+    })
+}
+
 /// RisingWave's time windows in FROM, as derived tables over `t` adding `window_start` and
 /// `window_end` (functions of `tributary_expr`'s `window_fn`):
 /// `TUMBLE(t, ts, size [, offset])` → `(SELECT *, tumble_start(ts, size, offset) AS window_start,
@@ -325,7 +405,7 @@ fn time_window(factor: &TableFactor) -> Result<Option<TableFactor>> {
                 if m < 0 || d < 0 || n < 0 || (m, d, n) == (0, 0, 0) {
                     return Err(FrontendError::sql(
                         "22023",
-                        format!("invalid {what} of {upper}: {e} (it must be positive)"),
+                        format!("{upper}: {what} must be positive, not {e}"),
                     ));
                 }
             }
@@ -489,11 +569,11 @@ mod tests {
             rewrite(&mut s).unwrap_err().to_string()
         };
         assert!(err("SELECT * FROM hop(t, ts, interval '0', interval '1')")
-            .contains("invalid slide of HOP"));
+            .contains("HOP: slide must be positive"));
         assert!(err("SELECT * FROM hop(t, ts, interval '1', interval '-1')")
-            .contains("invalid window size of HOP"));
+            .contains("HOP: window size must be positive"));
         assert!(err("SELECT * FROM tumble(t, ts, INTERVAL '-2' SECOND)")
-            .contains("invalid window size of TUMBLE"));
+            .contains("TUMBLE: window size must be positive"));
         rewritten("SELECT * FROM hop(t, ts, INTERVAL '2' SECOND, INTERVAL '10' SECOND)");
     }
 
@@ -518,6 +598,16 @@ mod tests {
         assert_eq!(
             rewritten("SELECT a[2:], a[:3] FROM t"),
             "SELECT a[2:2147483647], a[1:3] FROM t"
+        );
+        assert_eq!(
+            rewritten("SELECT regexp_matches(s, 'a(b)', 'g'), unnest(regexp_matches(s, 'c')) AS c FROM t"),
+            "SELECT unnest(__regexp_matches_list(s, 'a(b)', 'g')) AS regexp_matches, \
+             unnest(unnest(__regexp_matches_list(s, 'c'))) AS c FROM t"
+        );
+        assert_eq!(
+            rewritten("SELECT * FROM t, regexp_matches(t.s, 'x') AS m, pg_catalog.regexp_matches('a', 'b')"),
+            "SELECT * FROM t, UNNEST(__regexp_matches_list(t.s, 'x')) AS m (m), \
+             UNNEST(__regexp_matches_list('a', 'b')) AS regexp_matches (regexp_matches)"
         );
         assert_eq!(
             rewritten("SELECT x FROM t, unnest(t.a) AS x"),
