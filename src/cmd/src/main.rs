@@ -131,13 +131,9 @@ fn params(barrier_interval_ms: Option<u64>) -> Result<SystemParams, String> {
     Ok(p)
 }
 
-/// How long a superseded committed epoch stays readable: frontends learn of commits through
-/// meta's notifications, a little after compute nodes make them.
-const READ_RETENTION: std::time::Duration = std::time::Duration::from_secs(3);
-
 fn state_store(url: &str) -> Result<Arc<dyn StateStore>, String> {
     match url {
-        "memory://" | "memory" => Ok(Arc::new(MemoryStateStore::with_read_retention(READ_RETENTION))),
+        "memory://" | "memory" => Ok(Arc::new(MemoryStateStore::new())),
         other => Err(format!(
             "state store {other} is not supported yet: the durable LSM store (file://, s3://) is still being built; use memory://"
         )),

@@ -12,5 +12,5 @@ mod store;
 pub use error::{StorageError, StorageResult};
 pub use key_range::{full_range, prefix_range, range_is_empty, KeyRange};
 pub use memory::MemoryStateStore;
-pub use pin::{PinGuard, PinnedEpochs, ReadRetention};
+pub use pin::{PinGuard, PinnedEpochs};
 pub use store::{scan_all, BoxStateStoreIter, Epoch, StateStore, StateStoreIter};

@@ -41,13 +41,16 @@ const EPOCH_RETENTION: Duration = Duration::from_secs(30);
 
 impl TableManager {
     pub fn new(store: Arc<dyn StateStore>) -> Self {
+        // Epoch 0 (nothing committed yet) is what a frontend reads at until it hears of a
+        // commit: it stays readable like any committed epoch.
+        let pins: VecDeque<(Instant, PinGuard)> = store.pin_epoch(0).map(|p| (Instant::now(), p)).into_iter().collect();
         TableManager {
             store,
             tables: RwLock::new(HashMap::new()),
             dropped: Mutex::new(Vec::new()),
             current_epoch: AtomicU64::new(0),
             row_ids: RwLock::new(Arc::new(RowIdGenerator::new(0))),
-            recent_pins: Mutex::new(VecDeque::new()),
+            recent_pins: Mutex::new(pins),
         }
     }
 

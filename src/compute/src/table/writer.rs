@@ -109,6 +109,11 @@ impl TableWriter {
         }
         let StreamChunk { ops, batch } = chunk;
         let columns = self.check_columns(&batch)?;
+        // Inserts that get a fresh row id cannot overwrite anything: no old value to look up.
+        let fresh: Vec<bool> = match self.row_id_index {
+            Some(r) => (0..batch.num_rows()).map(|i| ops[i].is_insert() && columns[r].is_null(i)).collect(),
+            None => vec![false; batch.num_rows()],
+        };
         let columns = self.fill_row_ids(columns, &ops, row_ids)?;
         let rows = batch.num_rows();
 
@@ -129,9 +134,13 @@ impl TableWriter {
             let key = Bytes::from(table_key(self.table_id, vnode_of_key(&pk), &pk));
             let new = op.is_insert().then(|| Bytes::from(value));
             if subscribed {
-                let old = match state.pending.get(&key) {
-                    Some(v) => v.clone(),
-                    None => store.get(&key, u64::MAX).await?,
+                let old = if fresh[i] {
+                    None
+                } else {
+                    match state.pending.get(&key) {
+                        Some(v) => v.clone(),
+                        None => store.get(&key, u64::MAX).await?,
+                    }
                 };
                 changes.push(i, old, new.is_some());
             }

@@ -49,6 +49,7 @@ pub(crate) mod tests;
 
 pub use cast::{rewrite_plan, PgCastRule};
 pub use planner::PgExprPlanner;
+pub use string::REGEXP_MATCHES_LIST;
 
 /// Every scalar function of this module (later ones with a DataFusion name replace DataFusion's).
 pub fn scalar_functions() -> Vec<ScalarUDF> {

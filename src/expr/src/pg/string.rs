@@ -564,6 +564,52 @@ fn regexp_split_to_array() -> ScalarUDF {
         })
 }
 
+/// The rows of Postgres' set-returning `regexp_matches(string, pattern [, flags])` as one list
+/// per input row: every match with flag `g`, else at most the first. A match is its capture
+/// groups (NULL for a group that did not take part), or the whole match when the pattern has
+/// none. The frontend plans `regexp_matches(...)` as `unnest(__regexp_matches_list(...))`, so a
+/// NULL argument gives an empty list (no rows), as a strict set-returning function does.
+fn regexp_matches_list() -> ScalarUDF {
+    func(REGEXP_MATCHES_LIST)
+        .coerce(|t| {
+            if t.len() < 2 || t.len() > 3 {
+                return Err(no_function("regexp_matches", t));
+            }
+            Ok(vec![DataType::Utf8; t.len()])
+        })
+        .returns_type(list_of(list_of(DataType::Utf8)))
+        .row(false, |a, _| {
+            use arrow::array::{ListBuilder, StringBuilder};
+            let mut out = ListBuilder::new(StringBuilder::new());
+            let flags = match a.get(2) {
+                Some(f) if f.is_null() => None,
+                Some(f) => str_arg(f),
+                None => Some(""),
+            };
+            if let (Some(s), Some(p), Some(flags)) = (str_arg(&a[0]), str_arg(&a[1]), flags) {
+                let re = compile(&format!("{}{}", regex_flags(flags)?, p))?;
+                let global = flags.contains('g');
+                for caps in re.captures_iter(s) {
+                    if caps.len() == 1 {
+                        out.values().append_option(caps.get(0).map(|m| m.as_str()));
+                    } else {
+                        for g in caps.iter().skip(1) {
+                            out.values().append_option(g.map(|m| m.as_str()));
+                        }
+                    }
+                    out.append(true);
+                    if !global {
+                        break;
+                    }
+                }
+            }
+            Ok(super::array::list_value(Arc::new(out.finish())))
+        })
+}
+
+/// The list-valued twin of `regexp_matches` (see [`regexp_matches_list`]).
+pub const REGEXP_MATCHES_LIST: &str = "__regexp_matches_list";
+
 /// The 0-based range `[from, to)` of `substr(x, start, len)` in a value of `n` units.
 fn substr_range(n: usize, start: i64, len: Option<i64>) -> Result<(usize, usize)> {
     let end = match len {
@@ -809,6 +855,7 @@ pub(crate) fn functions() -> Vec<ScalarUDF> {
         substr(),
         similar_to(),
         regexp_split_to_array(),
+        regexp_matches_list(),
         concat(),
         concat_ws(),
         textcat(),

@@ -118,6 +118,30 @@ pub async fn execute(
     }
 }
 
+/// Whether an INSERT reads relations (and so must see the session's earlier writes): not when
+/// its rows are VALUES without subqueries, which lets a stream of INSERTs run without waiting
+/// for commits.
+fn insert_reads(insert: &datafusion::sql::sqlparser::ast::Insert) -> bool {
+    use datafusion::sql::sqlparser::ast::{Expr, SetExpr, Visit, Visitor};
+    struct FindsSubquery;
+    impl Visitor for FindsSubquery {
+        type Break = ();
+        fn pre_visit_expr(&mut self, e: &Expr) -> std::ops::ControlFlow<()> {
+            match e {
+                Expr::Subquery(_) | Expr::Exists { .. } | Expr::InSubquery { .. } => std::ops::ControlFlow::Break(()),
+                _ => std::ops::ControlFlow::Continue(()),
+            }
+        }
+    }
+    match &insert.source {
+        None => false,
+        Some(q) => match q.body.as_ref() {
+            SetExpr::Values(v) if q.with.is_none() => v.visit(&mut FindsSubquery).is_break(),
+            _ => true,
+        },
+    }
+}
+
 async fn execute_sql(
     env: &FrontendEnv,
     session: &mut Session,
@@ -126,10 +150,11 @@ async fn execute_sql(
 ) -> Result<StatementResult> {
     crate::planner::rewrite::rewrite(&mut stmt)?;
     inline_functions(env, session, &mut stmt)?;
-    let reads = matches!(
-        stmt,
-        Statement::Query(_) | Statement::Explain { .. } | Statement::Insert(_) | Statement::Update(_) | Statement::Delete(_)
-    );
+    let reads = match &stmt {
+        Statement::Query(_) | Statement::Explain { .. } | Statement::Update(_) | Statement::Delete(_) => true,
+        Statement::Insert(insert) => insert_reads(insert),
+        _ => false,
+    };
     if reads && session.unflushed_writes {
         env.flush(session).await?;
     }

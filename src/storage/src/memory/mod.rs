@@ -8,7 +8,6 @@ mod tests;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -18,7 +17,7 @@ use self::iter::MemoryIter;
 use self::versions::{GcOutcome, Versions};
 use crate::error::{StorageError, StorageResult};
 use crate::key_range::KeyRange;
-use crate::pin::{PinGuard, PinnedEpochs, ReadRetention};
+use crate::pin::{PinGuard, PinnedEpochs};
 use crate::store::{BoxStateStoreIter, Epoch, StateStore};
 
 /// Live keys an iterator copies out per lock acquisition: bounds how long a scan blocks writers.
@@ -38,13 +37,13 @@ struct Inner {
     iter_chunk: usize,
 }
 
+#[derive(Default)]
 struct State {
     keys: BTreeMap<Bytes, Versions>,
     sealed: Epoch,
     committed: Epoch,
     /// Reads below it may miss collected versions; it only moves up.
     safe: Epoch,
-    retention: ReadRetention,
     /// Keys that may hold versions to collect: only written keys gain versions, so collection
     /// visits these instead of the whole map.
     gc_candidates: BTreeSet<Bytes>,
@@ -87,34 +86,14 @@ impl Default for MemoryStateStore {
 }
 
 impl MemoryStateStore {
-    /// A store that collects superseded versions as soon as no pin needs them (tests).
     pub fn new() -> Self {
-        Self::with_options(DEFAULT_ITER_CHUNK, Duration::ZERO)
+        Self::with_iter_chunk(DEFAULT_ITER_CHUNK)
     }
 
-    /// A store that keeps superseded committed epochs readable for `retention` (see
-    /// [`ReadRetention`]): what a node serving frontends wants.
-    pub fn with_read_retention(retention: Duration) -> Self {
-        Self::with_options(DEFAULT_ITER_CHUNK, retention)
-    }
-
-    #[cfg(test)]
     fn with_iter_chunk(iter_chunk: usize) -> Self {
-        Self::with_options(iter_chunk, Duration::ZERO)
-    }
-
-    fn with_options(iter_chunk: usize, retention: Duration) -> Self {
-        let state = State {
-            keys: BTreeMap::new(),
-            sealed: 0,
-            committed: 0,
-            safe: 0,
-            retention: ReadRetention::new(retention),
-            gc_candidates: BTreeSet::new(),
-        };
         Self {
             inner: Arc::new(Inner {
-                state: RwLock::new(state),
+                state: RwLock::new(State::default()),
                 pins: PinnedEpochs::new(),
                 iter_chunk: iter_chunk.max(1),
             }),
@@ -198,13 +177,7 @@ impl StateStore for MemoryStateStore {
         let mut state = self.inner.state.write();
         state.committed = state.committed.max(epoch);
         state.sealed = state.sealed.max(state.committed);
-        let committed = state.committed;
-        let retained = state.retention.commit(committed, Instant::now());
-        let watermark = self
-            .inner
-            .pins
-            .min_pinned()
-            .map_or(retained, |p| p.min(retained));
+        let watermark = self.inner.pins.min_pinned().map_or(state.committed, |p| p.min(state.committed));
         // Versions only become garbage when the watermark passes a newer version of their key.
         if watermark > state.safe {
             state.safe = watermark;
