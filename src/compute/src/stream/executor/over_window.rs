@@ -12,8 +12,9 @@
 //!
 //! Functions: ROW_NUMBER, RANK, DENSE_RANK (peers: equal order values), LAG/LEAD (offset and an
 //! optional default column), and aggregates (count, sum, sum0, avg, min, max, first_value,
-//! last_value, bool_and, bool_or) over ROWS frames; a RANGE frame (UNBOUNDED or CURRENT ROW
-//! bounds only) extends CURRENT ROW to the row's peers.
+//! last_value, bool_and, bool_or) over ROWS and RANGE frames: in a RANGE frame CURRENT ROW
+//! extends to the row's peers, and an offset bound is a distance in the one ORDER BY column's
+//! values (rows with a NULL there frame their NULL peers, as in Postgres).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -129,7 +130,7 @@ impl<'a> RangeAxis<'a> {
 
     /// The row index of bound `b` of the frame around order value `x` (not NULL), as `[s, e)`
     /// ends: for `Side::Start` the first index in the frame, for `Side::End` one past the last.
-    fn index(&self, x: &ScalarValue, b: &Bound, side: Side) -> usize {
+    fn index(&self, x: &ScalarValue, b: &Bound, side: Side) -> StreamResult<usize> {
         // Preceding means smaller values when ascending, larger when descending.
         let (offset, towards_smaller) = match b {
             Bound::RangePreceding(k) => (k, !self.descending),
@@ -137,10 +138,13 @@ impl<'a> RangeAxis<'a> {
             _ => unreachable!("only offset bounds"),
         };
         // x - k or x + k; an overflow puts the bound beyond every value.
-        let target = if towards_smaller { x.sub_checked(offset) } else { x.add_checked(offset) };
-        let Ok(target) = target else {
-            let before_all = towards_smaller != self.descending;
-            return self.lo + if before_all { 0 } else { self.values.len() };
+        let target = match if towards_smaller { x.sub_checked(offset) } else { x.add_checked(offset) } {
+            Ok(t) => t,
+            Err(DataFusionError::ArrowError(e, _)) if matches!(*e, arrow::error::ArrowError::ArithmeticOverflow(_)) => {
+                let before_all = towards_smaller != self.descending;
+                return Ok(self.lo + if before_all { 0 } else { self.values.len() });
+            }
+            Err(e) => return Err(e.into()),
         };
         let cmp = |v: &ScalarValue| v.partial_cmp(&target).unwrap_or(std::cmp::Ordering::Equal);
         // Values in frame order: "before" the target means outside a start bound.
@@ -150,7 +154,7 @@ impl<'a> RangeAxis<'a> {
             (Side::End, false) => self.values.partition_point(|v| cmp(v).is_le()),
             (Side::End, true) => self.values.partition_point(|v| cmp(v).is_ge()),
         };
-        self.lo + pos
+        Ok(self.lo + pos)
     }
 }
 
@@ -258,17 +262,17 @@ fn compute_call(call: &Call, keys: &[&SortKey], rows: &[&OwnedRow]) -> StreamRes
         Func::Agg { kind, arg, start, end, rows: rows_frame, order } => {
             let axis = order.map(|(column, descending)| (column, RangeAxis::new(rows, column, descending)));
             // Frame of row i as [s, e) (empty when s >= e).
-            let frame = |i: usize| -> (usize, usize) {
+            let frame = |i: usize| -> StreamResult<(usize, usize)> {
                 // A RANGE offset bound: NULL order values frame their peers only (Postgres).
-                let range = |b: &Bound, side: Side| -> i64 {
-                    let Some((column, axis)) = &axis else { return i as i64 };
+                let range = |b: &Bound, side: Side| -> StreamResult<i64> {
+                    let Some((column, axis)) = &axis else { return Ok(i as i64) };
                     let x = &rows[i][*column];
-                    match (x.is_null(), side) {
+                    Ok(match (x.is_null(), side) {
                         (true, Side::Start) => peer_start[i] as i64,
                         (true, Side::End) => peer_end[i] as i64,
-                        (false, Side::Start) => axis.index(x, b, side) as i64,
-                        (false, Side::End) => axis.index(x, b, side) as i64 - 1,
-                    }
+                        (false, Side::Start) => axis.index(x, b, side)? as i64,
+                        (false, Side::End) => axis.index(x, b, side)? as i64 - 1,
+                    })
                 };
                 let lo = match start {
                     Bound::UnboundedPreceding => 0i64,
@@ -276,7 +280,7 @@ fn compute_call(call: &Call, keys: &[&SortKey], rows: &[&OwnedRow]) -> StreamRes
                     Bound::CurrentRow => (if *rows_frame { i } else { peer_start[i] }) as i64,
                     Bound::Following(k) => (i + k) as i64,
                     Bound::UnboundedFollowing => n as i64,
-                    b @ (Bound::RangePreceding(_) | Bound::RangeFollowing(_)) => range(b, Side::Start),
+                    b @ (Bound::RangePreceding(_) | Bound::RangeFollowing(_)) => range(b, Side::Start)?,
                 };
                 let hi = match end {
                     Bound::UnboundedPreceding => -1i64,
@@ -284,11 +288,11 @@ fn compute_call(call: &Call, keys: &[&SortKey], rows: &[&OwnedRow]) -> StreamRes
                     Bound::CurrentRow => (if *rows_frame { i } else { peer_end[i] }) as i64,
                     Bound::Following(k) => (i + k) as i64,
                     Bound::UnboundedFollowing => n as i64 - 1,
-                    b @ (Bound::RangePreceding(_) | Bound::RangeFollowing(_)) => range(b, Side::End),
+                    b @ (Bound::RangePreceding(_) | Bound::RangeFollowing(_)) => range(b, Side::End)?,
                 };
                 let s = lo.max(0) as usize;
                 let e = (hi + 1).clamp(0, n as i64) as usize;
-                (s.min(n), e.max(s.min(n)))
+                Ok((s.min(n), e.max(s.min(n))))
             };
             let values: Vec<ScalarValue> = match arg {
                 Some(a) => rows.iter().map(|r| r[*a].clone()).collect(),
@@ -344,7 +348,7 @@ fn compute_call(call: &Call, keys: &[&SortKey], rows: &[&OwnedRow]) -> StreamRes
             };
             (0..n)
                 .map(|i| {
-                    let (s, e) = frame(i);
+                    let (s, e) = frame(i)?;
                     let count = if arg.is_none() { (e - s) as i64 } else { counts[e] - counts[s] };
                     let v = match kind {
                         AggKind::Count => ScalarValue::Int64(Some(count)),
