@@ -6,8 +6,8 @@ use std::ops::ControlFlow;
 use datafusion::sql::sqlparser::ast::{
     AccessExpr, BinaryOperator, CastKind, DataType as SqlType, Expr, Function, FunctionArg,
     FunctionArgExpr, FunctionArgumentList, FunctionArguments, Ident, Interval, LimitClause,
-    ObjectName, Query, Select, SelectItem, Statement, Subscript, TableAlias, TableAliasColumnDef, TableFactor,
-    UnaryOperator, Value, ValueWithSpan, VisitMut, VisitorMut,
+    ObjectName, Query, Select, SelectItem, Statement, Subscript, TableAlias, TableAliasColumnDef,
+    TableFactor, UnaryOperator, Value, ValueWithSpan, VisitMut, VisitorMut,
 };
 use tributary_common::pg_value::{parse_text, FormatOptions};
 use tributary_common::types::DataType;
@@ -193,7 +193,10 @@ impl VisitorMut for PgRewriter {
             }) = expr
             {
                 let inner = call(REGEXP_MATCHES_LIST, std::mem::take(&mut list.args));
-                *expr = call("unnest", vec![FunctionArg::Unnamed(FunctionArgExpr::Expr(inner))]);
+                *expr = call(
+                    "unnest",
+                    vec![FunctionArg::Unnamed(FunctionArgExpr::Expr(inner))],
+                );
                 return ControlFlow::Continue(());
             }
         }
@@ -322,7 +325,11 @@ impl VisitorMut for PgRewriter {
 }
 
 fn is_regexp_matches_name(name: &ObjectName) -> bool {
-    let parts: Vec<String> = name.0.iter().map(|p| p.to_string().to_lowercase()).collect();
+    let parts: Vec<String> = name
+        .0
+        .iter()
+        .map(|p| p.to_string().to_lowercase())
+        .collect();
     matches!(parts.as_slice(), [f] | [_, f] if f == "regexp_matches")
         && (parts.len() == 1 || parts[0] == "pg_catalog")
 }
@@ -600,7 +607,9 @@ mod tests {
             "SELECT a[2:2147483647], a[1:3] FROM t"
         );
         assert_eq!(
-            rewritten("SELECT regexp_matches(s, 'a(b)', 'g'), unnest(regexp_matches(s, 'c')) AS c FROM t"),
+            rewritten(
+                "SELECT regexp_matches(s, 'a(b)', 'g'), unnest(regexp_matches(s, 'c')) AS c FROM t"
+            ),
             "SELECT unnest(__regexp_matches_list(s, 'a(b)', 'g')) AS regexp_matches, \
              unnest(unnest(__regexp_matches_list(s, 'c'))) AS c FROM t"
         );

@@ -11,15 +11,19 @@
 use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
-    Expr, Ident, ObjectName, ObjectNamePart, Query, Select, SelectItem, SelectItemQualifiedWildcardKind, SetExpr,
-    Statement, TableAlias, TableFactor, TableWithJoins, VisitMut, VisitorMut,
+    Expr, Ident, ObjectName, ObjectNamePart, Query, Select, SelectItem,
+    SelectItemQualifiedWildcardKind, SetExpr, Statement, TableAlias, TableFactor, TableWithJoins,
+    VisitMut, VisitorMut,
 };
 
 /// Applies the rewrite to a statement.
 pub fn alias_shadowing_tables(stmt: &mut Statement) {
     // New names must not be taken by anything the statement mentions.
     let text = stmt.to_string().to_lowercase();
-    let mut v = Shadow { text, ..Shadow::default() };
+    let mut v = Shadow {
+        text,
+        ..Shadow::default()
+    };
     let _ = stmt.visit(&mut v);
 }
 
@@ -72,9 +76,10 @@ fn factors<'a>(from: &'a mut [TableWithJoins], out: &mut Vec<&'a mut TableFactor
         let joins = twj.joins.iter_mut().map(|j| &mut j.relation);
         for f in std::iter::once(&mut twj.relation).chain(joins) {
             match f {
-                TableFactor::NestedJoin { table_with_joins, alias: None } => {
-                    factors(std::slice::from_mut(table_with_joins.as_mut()), out)
-                }
+                TableFactor::NestedJoin {
+                    table_with_joins,
+                    alias: None,
+                } => factors(std::slice::from_mut(table_with_joins.as_mut()), out),
                 other => out.push(other),
             }
         }
@@ -120,7 +125,10 @@ impl VisitorMut for Shadow {
         if is_expr {
             self.pending -= 1;
         }
-        self.queries.push(QueryFrame { is_expr, body_is_select: matches!(q.body.as_ref(), SetExpr::Select(_)) });
+        self.queries.push(QueryFrame {
+            is_expr,
+            body_is_select: matches!(q.body.as_ref(), SetExpr::Select(_)),
+        });
         ControlFlow::Continue(())
     }
 
@@ -151,22 +159,49 @@ impl VisitorMut for Shadow {
                 if let Some(new) = &renamed {
                     a.name = new.clone();
                 }
-                scope.push(Binding { name, schema: None, renamed });
+                scope.push(Binding {
+                    name,
+                    schema: None,
+                    renamed,
+                });
                 continue;
             }
-            let TableFactor::Table { name, alias, args: None, .. } = f else { continue };
+            let TableFactor::Table {
+                name,
+                alias,
+                args: None,
+                ..
+            } = f
+            else {
+                continue;
+            };
             let Some(parts) = idents(name) else { continue };
-            let Some(rel) = parts.last().map(|id| norm(id)) else { continue };
+            let Some(rel) = parts.last().map(|id| norm(id)) else {
+                continue;
+            };
             let schema = (parts.len() >= 2).then(|| norm(parts[parts.len() - 2]));
             let renamed = (in_expr && self.visible(&rel)).then(|| self.fresh(&rel));
             if let Some(new) = &renamed {
-                *alias = Some(TableAlias { explicit: true, name: new.clone(), columns: vec![], at: None });
+                *alias = Some(TableAlias {
+                    explicit: true,
+                    name: new.clone(),
+                    columns: vec![],
+                    at: None,
+                });
             }
-            scope.push(Binding { name: rel, schema, renamed });
+            scope.push(Binding {
+                name: rel,
+                schema,
+                renamed,
+            });
         }
         self.scopes.push(scope);
         for item in select.projection.iter_mut() {
-            if let SelectItem::QualifiedWildcard(SelectItemQualifiedWildcardKind::ObjectName(name), _) = item {
+            if let SelectItem::QualifiedWildcard(
+                SelectItemQualifiedWildcardKind::ObjectName(name),
+                _,
+            ) = item
+            {
                 let new = idents(name).and_then(|parts| self.resolve(&parts));
                 if let Some(new) = new {
                     *name = ObjectName::from(vec![new]);
@@ -231,11 +266,16 @@ mod tests {
         );
         // Nested: each level gets its own name, and references bind to the innermost.
         assert_eq!(
-            rewritten("SELECT * FROM t WHERE EXISTS (SELECT 1 FROM t WHERE t.v IN (SELECT t.v FROM t))"),
+            rewritten(
+                "SELECT * FROM t WHERE EXISTS (SELECT 1 FROM t WHERE t.v IN (SELECT t.v FROM t))"
+            ),
             r#"SELECT * FROM t WHERE EXISTS (SELECT 1 FROM t AS "t__1" WHERE "t__1".v IN (SELECT "t__2".v FROM t AS "t__2"))"#
         );
         // Derived tables and plain queries are left alone.
-        assert_eq!(rewritten("SELECT * FROM t, (SELECT * FROM t) AS x"), "SELECT * FROM t, (SELECT * FROM t) AS x");
+        assert_eq!(
+            rewritten("SELECT * FROM t, (SELECT * FROM t) AS x"),
+            "SELECT * FROM t, (SELECT * FROM t) AS x"
+        );
     }
 
     #[test]
