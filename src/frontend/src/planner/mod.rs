@@ -79,20 +79,23 @@ impl PlanningContext {
     }
 
     /// A DataFusion session state whose catalog is this context's view of the catalog.
+    ///
+    /// A clone of the base state, adjusted: building a state afresh registers every function
+    /// again, which cost more than planning a small statement.
     pub fn session_state(self: &Arc<Self>) -> SessionState {
-        let mut config = self.base.config().clone();
+        let mut state = (*self.base).clone();
         {
-            let options = config.options_mut();
+            let options = state.config_mut().options_mut();
             options.catalog.default_catalog = self.database.name.clone();
             options.catalog.default_schema = SEARCH_PATH_SCHEMA.to_string();
             options.catalog.create_default_catalog_and_schema = false;
             options.execution.time_zone = Some(self.time_zone.clone());
         }
-        let builder = SessionStateBuilder::new_from_existing((*self.base).clone())
-            .with_config(config)
-            .with_catalog_list(Arc::new(provider::CatalogList { ctx: self.clone() }));
+        state.register_catalog_list(Arc::new(provider::CatalogList { ctx: self.clone() }));
         // current_schema(), pg_table_is_visible(), ::regclass, ... read this statement's catalog.
-        let mut state = crate::catalog::system::install_for(builder, self).build();
+        if let Err(e) = crate::catalog::system::install_into(&mut state, self) {
+            tracing::error!(error = %e, "registering the session's catalog functions failed");
+        }
         // now() and friends read the statement's start time.
         state.mark_start_execution();
         state

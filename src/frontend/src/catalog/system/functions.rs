@@ -13,7 +13,7 @@ use arrow::array::new_empty_array;
 use arrow::datatypes::{DataType as ArrowType, TimeUnit};
 use datafusion::common::ScalarValue;
 use datafusion::error::{DataFusionError, Result as DfResult};
-use datafusion::execution::session_state::SessionStateBuilder;
+use datafusion::execution::session_state::{SessionState, SessionStateBuilder};
 use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, TypeSignature, Volatility,
 };
@@ -634,6 +634,16 @@ pub fn install(mut builder: SessionStateBuilder) -> SessionStateBuilder {
 pub fn install_session(mut builder: SessionStateBuilder, view: Arc<CatalogView>) -> SessionStateBuilder {
     builder.scalar_functions().get_or_insert_with(Vec::new).extend(session_functions(view));
     builder
+}
+
+/// [`install_session`] into a built state: registering a few functions into a clone of the base
+/// state is much cheaper than building a state, which registers every function again.
+pub fn install_session_into(state: &mut SessionState, view: Arc<CatalogView>) -> datafusion::error::Result<()> {
+    use datafusion::execution::FunctionRegistry;
+    for f in session_functions(view) {
+        state.register_udf(f)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

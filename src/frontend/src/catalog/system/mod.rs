@@ -30,12 +30,12 @@ use std::sync::Arc;
 
 use datafusion::datasource::TableProvider;
 use datafusion::error::Result as DfResult;
-use datafusion::execution::session_state::SessionStateBuilder;
+use datafusion::execution::session_state::{SessionState, SessionStateBuilder};
 use tributary_common::catalog::{ColumnDesc, Database, SchemaCatalog};
 use tributary_common::types::DataType;
 use tributary_proto::catalog::TableType;
 
-pub use functions::{install, install_session};
+pub use functions::{install, install_session, install_session_into};
 pub use rewrite::rewrite_for_catalog;
 use schema::SystemTable;
 
@@ -123,6 +123,11 @@ pub fn table_of_view(view: &CatalogView, schema: &str, name: &str) -> DfResult<O
 /// Adds the per-statement functions of `ctx` to a session state being built.
 pub fn install_for(builder: SessionStateBuilder, ctx: &PlanningContext) -> SessionStateBuilder {
     install_session(builder, Arc::new(CatalogView::of(ctx)))
+}
+
+/// [`install_for`] into a built state.
+pub fn install_into(state: &mut SessionState, ctx: &PlanningContext) -> datafusion::error::Result<()> {
+    install_session_into(state, Arc::new(CatalogView::of(ctx)))
 }
 
 fn system_tables() -> impl Iterator<Item = &'static SystemTable> {
