@@ -18,6 +18,7 @@ use datafusion::sql::sqlparser::ast::{
     TableWithJoins, Update,
 };
 use tributary_common::chunk::{Op, StreamChunk};
+use tributary_common::pg_value::FormatOptions;
 use tributary_proto::compute::WriteRequest;
 
 use super::{FrontendEnv, StatementResult};
@@ -44,6 +45,12 @@ pub async fn handle_insert(
     writable(&table)?;
     if let Some(source) = insert.source.as_mut() {
         fill_defaults(&table, &insert.columns, source)?;
+    }
+    let opts = FormatOptions { timezone: session.time_zone(), extra_float_digits: session.extra_float_digits() };
+    if let Some(rows) = super::literal_values::literal_rows(&table, &insert, params, &opts) {
+        return write_visible(env, session, &table, vec![rows], returning).await;
+    }
+    if let Some(source) = insert.source.as_mut() {
         super::query::prepare_output_names(source);
     }
     let state = ctx.session_state();
@@ -57,11 +64,21 @@ pub async fn handle_insert(
     };
     // DataFusion's INSERT input yields the visible columns in table order, defaults filled in.
     let visible = DataFrame::new(state, Arc::unwrap_or_clone(dml.input)).collect().await?;
-    let visible_schema = visible_schema(&table);
-    let visible = conform(&visible, &visible_schema)?;
-    let full = visible.iter().map(|b| to_table_row(&table, b)).collect::<Result<Vec<_>>>()?;
-    let count = write(env, &table, full.iter().map(|b| (Op::Insert, b.clone())).collect()).await?;
-    finish(env, session, "INSERT", count, &table, returning, visible).await
+    write_visible(env, session, &table, visible, returning).await
+}
+
+/// Inserts rows given as the table's visible columns (the row id is added).
+async fn write_visible(
+    env: &FrontendEnv,
+    session: &mut Session,
+    table: &TableCatalog,
+    visible: Vec<RecordBatch>,
+    returning: Option<Vec<SelectItem>>,
+) -> Result<StatementResult> {
+    let visible = conform(&visible, &visible_schema(table))?;
+    let full = visible.iter().map(|b| to_table_row(table, b)).collect::<Result<Vec<_>>>()?;
+    let count = write(env, table, full.iter().map(|b| (Op::Insert, b.clone())).collect()).await?;
+    finish(env, session, "INSERT", count, table, returning, visible).await
 }
 
 pub async fn handle_update(

@@ -7,6 +7,7 @@ pub mod describe;
 pub mod dml;
 pub mod drop;
 pub mod function;
+pub mod literal_values;
 pub mod parse;
 pub mod query;
 pub mod utility;
