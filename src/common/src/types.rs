@@ -163,11 +163,6 @@ impl DataType {
         }
     }
 
-    /// Whether values of this type can be part of a primary key (memcomparable encoding).
-    pub fn is_orderable_key(&self) -> bool {
-        !matches!(self, DataType::Jsonb | DataType::List(_))
-    }
-
     pub fn to_protobuf(&self) -> pb::DataType {
         let (type_name, elem, precision, scale) = match self {
             DataType::Boolean => (pb::TypeName::Boolean, None, 0, 0),

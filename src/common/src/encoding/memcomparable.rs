@@ -16,8 +16,14 @@
 //!   follow, else 0xFF minus the zero padding of this last group. Self-delimiting, and a prefix
 //!   sorts before its extensions. Strings compare bytewise (the C collation).
 //!
+//! - jsonb: its canonical text as a byte string, so keys are equal exactly when the values are
+//!   and jsonb orders by that text (as DataFusion's batch ORDER BY does; Postgres' jsonb order
+//!   differs);
+//! - lists: each element's encoding (tag first), then `LIST_END`: element by element, a shorter
+//!   list first, NULL elements last, as Postgres compares arrays.
+//!
 //! A descending column has every byte of its encoding (tag included) inverted, which gives
-//! Postgres' `DESC NULLS FIRST`. `jsonb` and lists have no order and are rejected.
+//! Postgres' `DESC NULLS FIRST`.
 
 use arrow::array::{Array, ArrayRef};
 use arrow::datatypes::IntervalMonthDayNano;
@@ -32,6 +38,9 @@ const VALUE_TAG: u8 = 0x01;
 const NULL_TAG: u8 = 0x02;
 /// The marker of a full 8-byte group of a byte string that continues in the next group.
 const GROUP_CONTINUES: u8 = 0xFF;
+/// Closes a list's elements (each starts with its tag): below both tags, so a list sorts before
+/// its extensions.
+const LIST_END: u8 = 0x00;
 const GROUP_SIZE: usize = 8;
 
 const NANOS_PER_DAY: i128 = 86_400_000_000_000;
@@ -47,7 +56,6 @@ pub fn encode_key_columns(
 ) -> Result<()> {
     check_arity(types.len(), columns.len(), descending)?;
     for (c, (column, ty)) in columns.iter().zip(types).enumerate() {
-        check_key_type(ty)?;
         if column.len() != out.len() {
             return Err(CommonError::InvalidInput(format!(
                 "key column {c} has {} rows, expected {}",
@@ -86,10 +94,13 @@ pub fn decode_key(
             Err(CommonError::InvalidInput(format!("builder of {} for key column of {ty}", builder.data_type())))
         };
         if let Err(e) = result {
-            // Every earlier column got exactly one value; this one got none.
+            // Every earlier column got exactly one value; this one got none, though a list may
+            // hold elements of its unfinished value, which truncating to its length drops.
             for b in &mut builders[..c] {
                 b.truncate(b.len().saturating_sub(1));
             }
+            let len = builders[c].len();
+            builders[c].truncate(len);
             return Err(e);
         }
     }
@@ -105,14 +116,6 @@ fn check_arity(types: usize, columns: usize, descending: &[bool]) -> Result<()> 
         )));
     }
     Ok(())
-}
-
-fn check_key_type(ty: &DataType) -> Result<()> {
-    if ty.is_orderable_key() {
-        Ok(())
-    } else {
-        Err(CommonError::NotSupported(format!("{ty} as a key column")))
-    }
 }
 
 fn encode_datum(view: &ColumnView<'_>, i: usize, out: &mut Vec<u8>) -> Result<()> {
@@ -132,8 +135,15 @@ fn encode_datum(view: &ColumnView<'_>, i: usize, out: &mut Vec<u8>) -> Result<()
         Values::Interval(v) => encode_interval(v[i], out),
         Values::Utf8(a) => encode_bytes(a.value(i).as_bytes(), out),
         Values::Binary(a) => encode_bytes(a.value(i), out),
-        Values::LargeUtf8(_) | Values::List { .. } => {
-            return Err(CommonError::NotSupported("jsonb or list as a key column".into()))
+        Values::LargeUtf8(a) => encode_bytes(a.value(i).as_bytes(), out),
+        Values::List { offsets, elements } => {
+            let (Some(&start), Some(&end)) = (offsets.get(i), offsets.get(i + 1)) else {
+                return Err(CommonError::InvalidInput(format!("list offsets miss row {i}")));
+            };
+            for j in start as usize..end as usize {
+                encode_datum(elements, j, out)?;
+            }
+            out.push(LIST_END);
         }
     }
     Ok(())
@@ -218,7 +228,25 @@ fn decode_datum(buf: &mut &[u8], ty: &DataType, mask: u8, b: &mut ColumnBuilder)
             b.append_str(&s)
         }
         DataType::Bytea => b.append_bytes(&decode_bytes(buf, mask)?),
-        DataType::Jsonb | DataType::List(_) => check_key_type(ty),
+        DataType::Jsonb => {
+            let bytes = decode_bytes(buf, mask)?;
+            let s = String::from_utf8(bytes).map_err(|_| corrupt("jsonb key is not UTF-8"))?;
+            b.append_str(&s)
+        }
+        DataType::List(elem) => {
+            let elements = b.list_values_mut()?;
+            loop {
+                match buf.first().map(|t| t ^ mask) {
+                    Some(LIST_END) => {
+                        *buf = &buf[1..];
+                        break;
+                    }
+                    Some(_) => decode_datum(buf, elem, mask, elements)?,
+                    None => return Err(corrupt("list key ends before its end marker")),
+                }
+            }
+            b.append_list()
+        }
     }
 }
 
@@ -330,12 +358,7 @@ mod tests {
     }
 
     #[test]
-    fn rejects_unorderable_types_and_leaves_state_on_error() {
-        let list: ArrayRef = Arc::new(ListArray::from_iter_primitive::<Int32Type, _, _>(vec![Some(vec![Some(1)])]));
-        let mut out = vec![Vec::new()];
-        let err = encode_key_columns(&[list], &[DataType::List(Box::new(DataType::Int32))], &[], &mut out);
-        assert!(matches!(err, Err(CommonError::NotSupported(_))));
-
+    fn a_truncated_key_leaves_state_unchanged() {
         let types = [DataType::Int32, DataType::Int32];
         let col: ArrayRef = Arc::new(Int32Array::from(vec![1]));
         let k = keys(&[col.clone(), col], &types, &[]);
@@ -344,5 +367,21 @@ mod tests {
         assert!(decode_key(&mut buf, &types, &[], &mut builders).is_err());
         assert_eq!(buf.len(), k[0].len() - 1);
         assert!(builders.iter().all(|b| b.is_empty()));
+
+        // A list cut before its end marker: the elements decoded so far are dropped too.
+        let types = [DataType::Int32, DataType::List(Box::new(DataType::Int32))];
+        let list: ArrayRef = Arc::new(ListArray::from_iter_primitive::<Int32Type, _, _>(vec![Some(vec![Some(1), Some(2)])]));
+        let int: ArrayRef = Arc::new(Int32Array::from(vec![7]));
+        let k = keys(&[int, list], &types, &[true, false]);
+        let mut builders: Vec<_> = types.iter().map(|t| ColumnBuilder::new(t, 1).unwrap()).collect();
+        let mut buf = &k[0][..k[0].len() - 1];
+        assert!(decode_key(&mut buf, &types, &[true, false], &mut builders).is_err());
+        let mut buf = &k[0][..];
+        decode_key(&mut buf, &types, &[true, false], &mut builders).unwrap();
+        assert!(buf.is_empty());
+        let decoded = builders[1].finish();
+        let decoded = arrow::array::AsArray::as_list::<i32>(decoded.as_ref());
+        assert_eq!(decoded.len(), 1);
+        assert_eq!(decoded.value(0).as_ref(), &Int32Array::from(vec![1, 2]) as &dyn arrow::array::Array);
     }
 }

@@ -112,9 +112,6 @@ pub async fn handle_create_table(env: &FrontendEnv, session: &mut Session, creat
         if pk_indices.contains(&(idx as u32)) {
             return Err(FrontendError::sql("42701", format!("column \"{p}\" appears twice in primary key constraint")));
         }
-        if !types[idx].is_orderable_key() {
-            return Err(FrontendError::not_supported(format!("a primary key column of type {}", types[idx])));
-        }
         // A primary key implies NOT NULL, as in Postgres.
         columns[idx].not_null = true;
         pk_indices.push(idx as u32);

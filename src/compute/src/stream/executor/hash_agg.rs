@@ -130,13 +130,6 @@ impl HashAggExecutor {
             .iter()
             .map(|k| input_types.get(*k).cloned().ok_or_else(|| StreamError::plan(format!("group key {k} out of range"))))
             .collect::<StreamResult<Vec<_>>>()?;
-        for t in &group_types {
-            if !t.is_orderable_key() {
-                return Err(StreamError::Common(tributary_common::CommonError::NotSupported(format!(
-                    "GROUP BY a {t} column in a materialized view"
-                ))));
-            }
-        }
         if info.types.len() != group_keys.len() + node.calls.len() {
             return Err(StreamError::plan(format!(
                 "aggregation outputs {} columns for {} group keys and {} calls",

@@ -169,7 +169,7 @@ impl AggCall {
             }
             AggKind::Min | AggKind::Max => {
                 need_args(1)?;
-                if !arg_types[0].is_orderable_key() {
+                if arg_types[0] == DataType::Jsonb {
                     return Err(unsupported(format!("{name}({}) in a materialized view", arg_types[0])));
                 }
                 StateKind::Extreme { max: kind == AggKind::Max }

@@ -26,16 +26,6 @@ fn schema_of(types: &[DataType]) -> SchemaRef {
     ))
 }
 
-fn check_key(what: &str, t: &DataType) -> StreamResult<()> {
-    if t.is_orderable_key() {
-        Ok(())
-    } else {
-        Err(StreamError::Common(tributary_common::CommonError::NotSupported(format!(
-            "{t} as {what} of an aggregate in a materialized view"
-        ))))
-    }
-}
-
 /// Where a column of an input table comes from.
 #[derive(Debug, Clone, Copy)]
 enum Source {
@@ -110,9 +100,6 @@ impl InputTable {
                 Source::IsNull(_) => DataType::Boolean,
             })
             .collect();
-        for t in &types[..pk_len] {
-            check_key("a key", t)?;
-        }
         let table = make(schema_of(&types), (0..pk_len).collect(), desc, (0..group_keys.len()).collect())?;
         Ok(InputTable { table, sources, arg_pos })
     }
@@ -178,9 +165,6 @@ const DISTINCT_CACHE_LIMIT: usize = 1 << 20;
 impl DistinctTable {
     pub fn new(call: &AggCall, group_types: &[DataType], make: &mut MakeTable<'_>) -> StreamResult<Self> {
         let mut types = group_types.to_vec();
-        for t in &call.arg_types {
-            check_key("a DISTINCT argument", t)?;
-        }
         types.extend(call.arg_types.iter().cloned());
         let pk_len = types.len();
         types.push(DataType::Int64);
