@@ -37,6 +37,8 @@ pub enum DataType {
     Interval,
     Jsonb,
     List(Box<DataType>),
+    /// `struct<name type, ...>` (RisingWave's composite type): named fields in order.
+    Struct(Vec<(String, DataType)>),
 }
 
 impl DataType {
@@ -63,6 +65,9 @@ impl DataType {
             DataType::Interval => ArrowType::Interval(IntervalUnit::MonthDayNano),
             DataType::Jsonb => ArrowType::LargeUtf8,
             DataType::List(elem) => ArrowType::List(Arc::new(Field::new("item", elem.to_arrow(), true))),
+            DataType::Struct(fields) => ArrowType::Struct(
+                fields.iter().map(|(name, t)| Arc::new(Field::new(name, t.to_arrow(), true))).collect(),
+            ),
         }
     }
 
@@ -100,6 +105,12 @@ impl DataType {
                 DataType::List(Box::new(DataType::from_arrow(f.data_type())?))
             }
             ArrowType::Dictionary(_, v) => DataType::from_arrow(v)?,
+            ArrowType::Struct(fields) => DataType::Struct(
+                fields
+                    .iter()
+                    .map(|f| Ok((f.name().clone(), DataType::from_arrow(f.data_type())?)))
+                    .collect::<Result<Vec<_>>>()?,
+            ),
             other => return Err(CommonError::NotSupported(format!("type {other}"))),
         })
     }
@@ -122,6 +133,8 @@ impl DataType {
             DataType::Timestamptz => 1184,
             DataType::Interval => 1186,
             DataType::Jsonb => 3802,
+            // `record`, as Postgres describes a row value.
+            DataType::Struct(_) => 2249,
             DataType::List(elem) => match elem.as_ref() {
                 DataType::Boolean => 1000,
                 DataType::Int16 => 1005,
@@ -138,6 +151,8 @@ impl DataType {
                 DataType::Timestamptz => 1185,
                 DataType::Interval => 1187,
                 DataType::Jsonb => 3807,
+                // `record[]`.
+                DataType::Struct(_) => 2287,
                 // Nested arrays are reported as their outermost array type, as Postgres does.
                 DataType::List(_) => DataType::List(Box::new(elem.innermost().clone())).pg_oid(),
             },
@@ -186,8 +201,15 @@ impl DataType {
             DataType::Interval => (pb::TypeName::Interval, None, 0, 0),
             DataType::Jsonb => (pb::TypeName::Jsonb, None, 0, 0),
             DataType::List(e) => (pb::TypeName::List, Some(Box::new(e.to_protobuf())), 0, 0),
+            DataType::Struct(fields) => {
+                let fields = fields
+                    .iter()
+                    .map(|(name, t)| pb::StructField { name: name.clone(), data_type: Some(t.to_protobuf()) })
+                    .collect();
+                return pb::DataType { type_name: pb::TypeName::Struct as i32, elem: None, precision: 0, scale: 0, fields };
+            }
         };
-        pb::DataType { type_name: type_name as i32, elem, precision, scale }
+        pb::DataType { type_name: type_name as i32, elem, precision, scale, fields: vec![] }
     }
 
     pub fn from_protobuf(p: &pb::DataType) -> Result<DataType> {
@@ -220,6 +242,15 @@ impl DataType {
                 let elem = p.elem.as_ref().ok_or_else(|| CommonError::Encoding("list without element type".into()))?;
                 DataType::List(Box::new(DataType::from_protobuf(elem)?))
             }
+            pb::TypeName::Struct => DataType::Struct(
+                p.fields
+                    .iter()
+                    .map(|f| {
+                        let t = f.data_type.as_ref().ok_or_else(|| CommonError::Encoding("struct field without type".into()))?;
+                        Ok((f.name.clone(), DataType::from_protobuf(t)?))
+                    })
+                    .collect::<Result<Vec<_>>>()?,
+            ),
         })
     }
 }
@@ -267,6 +298,16 @@ impl fmt::Display for DataType {
             DataType::Interval => write!(f, "interval"),
             DataType::Jsonb => write!(f, "jsonb"),
             DataType::List(e) => write!(f, "{e}[]"),
+            DataType::Struct(fields) => {
+                write!(f, "struct<")?;
+                for (i, (name, t)) in fields.iter().enumerate() {
+                    if i > 0 {
+                        write!(f, ", ")?;
+                    }
+                    write!(f, "{name} {t}")?;
+                }
+                write!(f, ">")
+            }
         }
     }
 }
@@ -279,7 +320,10 @@ mod tests {
         let mut scalars = scalar_types();
         scalars.push(DataType::Decimal { precision: Some(10), scale: Some(2) });
         let mut all = scalars.clone();
-        all.extend(scalars.into_iter().map(|t| DataType::List(Box::new(t))));
+        all.extend(scalars.iter().cloned().map(|t| DataType::List(Box::new(t))));
+        let s = DataType::Struct(vec![("a".into(), DataType::Int32), ("b".into(), DataType::List(Box::new(DataType::Varchar)))]);
+        all.push(DataType::Struct(vec![("x".into(), s.clone()), ("y".into(), DataType::Jsonb)]));
+        all.push(DataType::List(Box::new(s)));
         all
     }
 
@@ -297,6 +341,7 @@ mod tests {
             .iter()
             .filter(|t| !matches!(t, DataType::Decimal { precision: Some(_), .. }))
             .filter(|t| !matches!(t, DataType::List(e) if matches!(**e, DataType::Decimal { precision: Some(_), .. })))
+            .filter(|t| !matches!(t, DataType::Struct(_)) && !matches!(t, DataType::List(e) if matches!(**e, DataType::Struct(_))))
             .map(|t| t.pg_oid())
             .collect();
         let n = oids.len();

@@ -131,6 +131,22 @@ pub fn bind_data_type(t: &SqlType) -> Result<DataType> {
             }
             _ => return Err(unsupported()),
         },
+        SqlType::Struct(fields, _) => {
+            let mut out: Vec<(String, DataType)> = Vec::with_capacity(fields.len());
+            for f in fields {
+                let name = f.field_name.as_ref().map(normalize_ident).ok_or_else(|| {
+                    FrontendError::sql("42601", format!("a field of {t} has no name"))
+                })?;
+                if out.iter().any(|(n, _)| *n == name) {
+                    return Err(FrontendError::sql("42701", format!("field \"{name}\" appears twice in {t}")));
+                }
+                out.push((name, bind_data_type(&f.field_type)?));
+            }
+            if out.is_empty() {
+                return Err(FrontendError::sql("42601", "a struct type needs at least one field"));
+            }
+            DataType::Struct(out)
+        }
         SqlType::Custom(name, args) if args.is_empty() => {
             let n = name.to_string().to_lowercase();
             match n.as_str() {
@@ -180,5 +196,10 @@ pub fn cast_type_sql(t: &DataType) -> String {
         DataType::Interval => "INTERVAL".into(),
         DataType::Jsonb => "JSONB".into(),
         DataType::List(e) => format!("{}[]", cast_type_sql(e)),
+        DataType::Struct(fields) => {
+            let fields: Vec<String> = fields.iter().map(|(n, t)| format!("{} {}", crate::handler::dml::quote(n), cast_type_sql(t))).collect();
+            // ` >`: nested closing brackets must not tokenize as `>>` or `>>>`.
+            format!("STRUCT<{} >", fields.join(", "))
+        }
     }
 }

@@ -5,6 +5,7 @@
 pub mod binder;
 pub mod catalog;
 pub mod compute_client;
+pub mod dialect;
 pub mod error;
 pub mod handler;
 pub mod protocol;

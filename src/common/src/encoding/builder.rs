@@ -10,12 +10,12 @@ use std::sync::Arc;
 use arrow::array::builder::{BooleanBufferBuilder, NullBufferBuilder};
 use arrow::array::{
     ArrayRef, BinaryArray, BooleanArray, Date32Array, Decimal128Array, Float32Array, Float64Array, Int16Array,
-    Int32Array, Int64Array, IntervalMonthDayNanoArray, LargeStringArray, ListArray, StringArray,
+    Int32Array, Int64Array, IntervalMonthDayNanoArray, LargeStringArray, ListArray, StringArray, StructArray,
     Time64MicrosecondArray, TimestampMicrosecondArray,
 };
 use arrow::buffer::{Buffer, OffsetBuffer, ScalarBuffer};
 use arrow::datatypes::{validate_decimal_precision_and_scale, DataType as ArrowType, Decimal128Type, IntervalMonthDayNano};
-use arrow::datatypes::FieldRef;
+use arrow::datatypes::{FieldRef, Fields};
 
 use crate::error::{CommonError, Result};
 use crate::types::DataType;
@@ -45,6 +45,8 @@ enum Data {
     Bytes(VarBytes<i32>),
     LargeBytes(VarBytes<i64>),
     List { field: FieldRef, offsets: Vec<i32>, child: Box<ColumnBuilder> },
+    /// Every child has one value per struct value (a placeholder NULL under a NULL struct).
+    Struct { fields: Fields, children: Vec<ColumnBuilder> },
 }
 
 #[derive(Debug)]
@@ -120,6 +122,13 @@ impl ColumnBuilder {
                 offsets.push(0);
                 Data::List { field, offsets, child: Box::new(ColumnBuilder::new(elem, capacity)?) }
             }
+            DataType::Struct(members) => {
+                let ArrowType::Struct(fields) = ty.to_arrow() else {
+                    return Err(CommonError::Encoding(format!("{ty} does not map to an Arrow struct")));
+                };
+                let children = members.iter().map(|(_, t)| ColumnBuilder::new(t, capacity)).collect::<Result<Vec<_>>>()?;
+                Data::Struct { fields, children }
+            }
         };
         Ok(Self { ty: ty.clone(), nulls: NullBufferBuilder::new(capacity), data })
     }
@@ -152,6 +161,7 @@ impl ColumnBuilder {
                 let end = offsets.last().copied().unwrap_or(0);
                 offsets.push(end);
             }
+            Data::Struct { children, .. } => children.iter_mut().for_each(ColumnBuilder::append_null),
         }
         self.nulls.append_null();
     }
@@ -263,8 +273,32 @@ impl ColumnBuilder {
         Ok(())
     }
 
-    /// Drops every value from index `len` on. For lists this also drops elements appended
-    /// after the last closed list value, so it undoes a half-decoded row even when `len` is
+    /// The builders of a struct column's fields. Append one value to each, then close the struct
+    /// value with [`ColumnBuilder::append_struct`].
+    pub fn struct_fields_mut(&mut self) -> Result<&mut [ColumnBuilder]> {
+        if !matches!(self.data, Data::Struct { .. }) {
+            return Err(self.mismatch("struct fields"));
+        }
+        match &mut self.data {
+            Data::Struct { children, .. } => Ok(children),
+            _ => Err(CommonError::Encoding("not a struct builder".into())),
+        }
+    }
+
+    /// Closes one non-null struct value whose fields were appended to
+    /// [`ColumnBuilder::struct_fields_mut`].
+    pub fn append_struct(&mut self) -> Result<()> {
+        let len = self.len();
+        let Data::Struct { children, .. } = &self.data else { return Err(self.mismatch("a struct")) };
+        if children.iter().any(|c| c.len() != len + 1) {
+            return Err(CommonError::Encoding("struct value without exactly one value per field".into()));
+        }
+        self.nulls.append_non_null();
+        Ok(())
+    }
+
+    /// Drops every value from index `len` on. For lists (structs) this also drops elements
+    /// (fields) appended after the last closed list (struct) value, so it undoes a half-decoded row even when `len` is
     /// the current length.
     pub fn truncate(&mut self, len: usize) {
         if len > self.len() {
@@ -286,6 +320,7 @@ impl ColumnBuilder {
                 let end = offsets.last().copied().unwrap_or(0);
                 child.truncate(usize::try_from(end).unwrap_or(0));
             }
+            Data::Struct { children, .. } => children.iter_mut().for_each(|c| c.truncate(len)),
         }
         self.nulls.truncate(len);
     }
@@ -343,6 +378,10 @@ impl ColumnBuilder {
                     child.finish(),
                     nulls,
                 ))
+            }
+            Data::Struct { fields, children } => {
+                let columns = children.iter_mut().map(ColumnBuilder::finish).collect();
+                Arc::new(StructArray::new(fields.clone(), columns, nulls))
             }
         }
     }

@@ -20,7 +20,8 @@
 //!   and jsonb orders by that text (as DataFusion's batch ORDER BY does; Postgres' jsonb order
 //!   differs);
 //! - lists: each element's encoding (tag first), then `LIST_END`: element by element, a shorter
-//!   list first, NULL elements last, as Postgres compares arrays.
+//!   list first, NULL elements last, as Postgres compares arrays;
+//! - structs: the fields' encodings in order, as Postgres compares rows.
 //!
 //! A descending column has every byte of its encoding (tag included) inverted, which gives
 //! Postgres' `DESC NULLS FIRST`.
@@ -145,6 +146,11 @@ fn encode_datum(view: &ColumnView<'_>, i: usize, out: &mut Vec<u8>) -> Result<()
             }
             out.push(LIST_END);
         }
+        Values::Struct(fields) => {
+            for f in fields {
+                encode_datum(f, i, out)?;
+            }
+        }
     }
     Ok(())
 }
@@ -246,6 +252,13 @@ fn decode_datum(buf: &mut &[u8], ty: &DataType, mask: u8, b: &mut ColumnBuilder)
                 }
             }
             b.append_list()
+        }
+        DataType::Struct(fields) => {
+            let children = b.struct_fields_mut()?;
+            for ((_, t), child) in fields.iter().zip(children.iter_mut()) {
+                decode_datum(buf, t, mask, child)?;
+            }
+            b.append_struct()
         }
     }
 }

@@ -33,6 +33,7 @@ enum Val {
     Bytes(Vec<u8>),
     Interval(i32, i32, i64),
     List(Vec<Val>),
+    Struct(Vec<Val>),
 }
 
 fn key_types() -> Vec<DataType> {
@@ -45,6 +46,12 @@ fn key_types() -> Vec<DataType> {
 fn any_type() -> impl Strategy<Value = DataType> {
     let mut scalars = key_types();
     scalars.push(DataType::Jsonb);
+    let inner = DataType::Struct(vec![("x".into(), DataType::Varchar), ("y".into(), DataType::Float64)]);
+    scalars.push(DataType::Struct(vec![
+        ("a".into(), DataType::Int32),
+        ("b".into(), inner),
+        ("c".into(), DataType::List(Box::new(DataType::Int16))),
+    ]));
     (proptest::sample::select(scalars), 0..3usize).prop_map(|(mut ty, depth)| {
         for _ in 0..depth {
             ty = DataType::List(Box::new(ty));
@@ -107,6 +114,7 @@ fn val(ty: &DataType) -> BoxedStrategy<Val> {
         .prop_map(|(m, d, n)| Val::Interval(m, d, n))
         .boxed(),
         DataType::List(elem) => vec(val(elem), 0..4).prop_map(Val::List).boxed(),
+        DataType::Struct(fields) => fields.iter().map(|(_, t)| val(t)).collect::<Vec<_>>().prop_map(Val::Struct).boxed(),
     };
     prop_oneof![1 => Just(Val::Null), 4 => value].boxed()
 }
@@ -210,6 +218,25 @@ fn to_array(ty: &DataType, vals: &[Val]) -> ArrayRef {
             let valid = NullBuffer::from(vals.iter().map(|v| !matches!(v, Val::Null)).collect::<Vec<_>>());
             Arc::new(ListArray::new(field, OffsetBuffer::from_lengths(lens), to_array(elem, &children), Some(valid)))
         }
+        DataType::Struct(members) => {
+            let ArrowType::Struct(fields) = ty.to_arrow() else { unreachable!() };
+            let columns = members
+                .iter()
+                .enumerate()
+                .map(|(j, (_, t))| {
+                    let children: Vec<Val> = vals
+                        .iter()
+                        .map(|v| match v {
+                            Val::Struct(items) => items[j].clone(),
+                            _ => Val::Null,
+                        })
+                        .collect();
+                    to_array(t, &children)
+                })
+                .collect();
+            let valid = NullBuffer::from(vals.iter().map(|v| !matches!(v, Val::Null)).collect::<Vec<_>>());
+            Arc::new(arrow::array::StructArray::new(fields, columns, Some(valid)))
+        }
     }
 }
 
@@ -225,6 +252,7 @@ fn key_normalized(v: &Val) -> Val {
         Val::F64(x) if x.is_nan() => Val::F64(f64::NAN),
         Val::F64(x) if *x == 0.0 => Val::F64(0.0),
         Val::List(items) => Val::List(items.iter().map(key_normalized).collect()),
+        Val::Struct(items) => Val::Struct(items.iter().map(key_normalized).collect()),
         other => other.clone(),
     }
 }
@@ -250,6 +278,9 @@ fn cmp_val(a: &Val, b: &Val) -> Ordering {
         (Val::Bytes(x), Val::Bytes(y)) => x.cmp(&y),
         (Val::Interval(m1, d1, n1), Val::Interval(m2, d2, n2)) => {
             interval_order_key(m1, d1, n1).cmp(&interval_order_key(m2, d2, n2))
+        }
+        (Val::Struct(x), Val::Struct(y)) => {
+            x.iter().zip(&y).map(|(a, b)| cmp_val(a, b)).find(|o| o.is_ne()).unwrap_or(Ordering::Equal)
         }
         (Val::List(x), Val::List(y)) => {
             x.iter().zip(&y).map(|(a, b)| cmp_val(a, b)).find(|o| o.is_ne()).unwrap_or_else(|| x.len().cmp(&y.len()))

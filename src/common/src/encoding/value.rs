@@ -8,7 +8,7 @@
 //! zigzag varint of the unscaled i128; floats as 4/8 little-endian bytes (bit-exact, NaN payloads
 //! and -0.0 kept); interval as three zigzag varints (months, days, nanoseconds); varchar, bytea
 //! and jsonb as `varint length | bytes`; a list as `varint length | null bitmap | non-NULL
-//! elements`, recursively.
+//! elements`, a struct as `null bitmap of its fields | non-NULL fields`, recursively.
 
 use arrow::array::{Array, ArrayRef};
 use arrow::datatypes::IntervalMonthDayNano;
@@ -146,6 +146,20 @@ fn encode_datum(view: &ColumnView<'_>, i: usize, out: &mut Vec<u8>) -> Result<()
                 }
             }
         }
+        Values::Struct(fields) => {
+            let bitmap_at = out.len();
+            out.resize(bitmap_at + bitmap_len(fields.len()), 0);
+            for (j, f) in fields.iter().enumerate() {
+                if f.is_null(i) {
+                    out[bitmap_at + j / 8] |= 1 << (j % 8);
+                }
+            }
+            for f in fields {
+                if !f.is_null(i) {
+                    encode_datum(f, i, out)?;
+                }
+            }
+        }
     }
     Ok(())
 }
@@ -199,6 +213,19 @@ fn decode_datum(buf: &mut &[u8], ty: &DataType, b: &mut ColumnBuilder) -> Result
                 }
             }
             b.append_list()
+        }
+        DataType::Struct(fields) => {
+            let bitmap = take(buf, bitmap_len(fields.len()))?;
+            check_bitmap_padding(bitmap, fields.len())?;
+            let children = b.struct_fields_mut()?;
+            for (j, ((_, t), child)) in fields.iter().zip(children.iter_mut()).enumerate() {
+                if bit_is_set(bitmap, j) {
+                    child.append_null();
+                } else {
+                    decode_datum(buf, t, child)?;
+                }
+            }
+            b.append_struct()
         }
     }
 }

@@ -31,6 +31,8 @@ pub(crate) enum Values<'a> {
     LargeUtf8(&'a LargeStringArray),
     /// `offsets` index into `elements`, which covers the whole child array.
     List { offsets: &'a [i32], elements: Box<ColumnView<'a>> },
+    /// One view per field, indexed like the struct.
+    Struct(Vec<ColumnView<'a>>),
 }
 
 impl<'a> ColumnView<'a> {
@@ -54,6 +56,7 @@ impl<'a> ColumnView<'a> {
             | (DataType::Interval, ArrowType::Interval(arrow::datatypes::IntervalUnit::MonthDayNano))
             | (DataType::Jsonb, ArrowType::LargeUtf8)
             | (DataType::List(_), ArrowType::List(_)) => true,
+            (DataType::Struct(fields), ArrowType::Struct(arrow_fields)) => fields.len() == arrow_fields.len(),
             // Values are unscaled integers, so only an equal scale means equal values.
             (DataType::Decimal { .. }, ArrowType::Decimal128(_, s)) => {
                 matches!(ty.to_arrow(), ArrowType::Decimal128(_, expected) if expected == *s)
@@ -91,6 +94,12 @@ impl<'a> ColumnView<'a> {
                     offsets: list.value_offsets(),
                     elements: Box::new(ColumnView::new(list.values().as_ref(), elem)?),
                 }),
+                None => None,
+            },
+            DataType::Struct(fields) => match array.as_struct_opt() {
+                Some(s) => Some(Values::Struct(
+                    s.columns().iter().zip(fields).map(|(c, (_, t))| ColumnView::new(c.as_ref(), t)).collect::<Result<Vec<_>>>()?,
+                )),
                 None => None,
             },
         };

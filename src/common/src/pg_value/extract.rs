@@ -232,6 +232,18 @@ fn direct(array: &dyn Array, row: usize, ty: &DataType) -> Result<Option<Value>>
             }
             Some(Value::List(items))
         }
+        DataType::Struct(fields) => match array.as_struct_opt() {
+            Some(a) => {
+                let items = a
+                    .columns()
+                    .iter()
+                    .zip(fields)
+                    .map(|(c, (_, t))| extract_inner(c.as_ref(), row, t, true))
+                    .collect::<Result<Vec<_>>>()?;
+                Some(Value::Struct(items))
+            }
+            None => return Ok(None),
+        },
     })
 }
 

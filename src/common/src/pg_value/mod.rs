@@ -24,6 +24,7 @@ mod float;
 mod interval;
 mod jsonb;
 mod numeric;
+mod record;
 mod scalar;
 
 #[cfg(test)]
@@ -38,6 +39,7 @@ use datafusion::scalar::ScalarValue;
 
 pub use datetime::parse_timezone;
 pub use jsonb::normalize_jsonb;
+pub use record::{split_record, write_record_field};
 
 use crate::error::{CommonError, Result};
 use crate::types::DataType;
@@ -83,6 +85,8 @@ pub(crate) enum Value {
     Timestamptz(i128),
     Interval(Interval),
     List(Vec<Option<Value>>),
+    /// One entry per field of the struct type.
+    Struct(Vec<Option<Value>>),
 }
 
 /// Text format of row `row` of `array` whose SQL type is `ty`; `None` for NULL.
@@ -130,6 +134,7 @@ pub fn format_text_scalar(value: &ScalarValue, ty: &DataType, opts: &FormatOptio
 pub fn parse_text(s: &str, ty: &DataType, opts: &FormatOptions) -> Result<ScalarValue> {
     match ty {
         DataType::List(elem) => array::parse_text_array(s, elem, opts),
+        DataType::Struct(_) => record::parse_text_record(s, ty, opts),
         _ => scalar::parse_text_scalar(s, ty, opts),
     }
 }
@@ -166,6 +171,7 @@ fn write_text(value: &Value, ty: &DataType, opts: &FormatOptions, out: &mut Stri
             let elem = list_elem(ty)?;
             array::write_text_array(items, elem, opts, out)?;
         }
+        Value::Struct(items) => record::write_text_record(items, ty, opts, out)?,
     }
     Ok(())
 }
@@ -191,6 +197,7 @@ fn write_binary(value: &Value, ty: &DataType, out: &mut Vec<u8>) -> Result<()> {
             let elem = list_elem(ty)?;
             array::write_binary_array(items, elem, out)?;
         }
+        Value::Struct(items) => record::write_binary_record(items, ty, out)?,
     }
     Ok(())
 }

@@ -33,6 +33,7 @@ pub(crate) fn parse_text_scalar(s: &str, ty: &DataType, opts: &FormatOptions) ->
         DataType::Timestamptz => timestamptz_scalar(datetime::parse_timestamptz(s, &opts.timezone)?),
         DataType::Interval => interval_scalar(interval::parse_interval(s)?),
         DataType::List(elem) => return super::array::parse_text_array(s, elem, opts),
+        DataType::Struct(_) => return super::record::parse_text_record(s, ty, opts),
     })
 }
 
@@ -77,6 +78,7 @@ pub(crate) fn parse_binary_scalar(b: &[u8], ty: &DataType) -> Result<ScalarValue
             interval_scalar(interval::read_interval_binary(micros, days, months)?)
         }
         DataType::List(elem) => return super::array::parse_binary_array(b, elem),
+        DataType::Struct(_) => return Err(invalid(format!("binary input of {ty} values is not supported"))),
     })
 }
 

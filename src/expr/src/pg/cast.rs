@@ -40,6 +40,9 @@ pub(crate) fn needs_pg_cast(from: &DataType, to: &DataType) -> bool {
         return true;
     }
     match to {
+        // Field by field, by position (Arrow's struct cast matches fields by name).
+        DataType::Struct(_) if matches!(from, DataType::Struct(_)) => true,
+        DataType::Struct(_) => text_in,
         _ if is_list(from) && is_list(to) => {
             let (Some(a), Some(b)) = (list_elem(from), list_elem(to)) else {
                 return false;
@@ -129,6 +132,9 @@ pub(crate) fn cast_array(arr: &ArrayRef, to: &DataType, zone: &Zone) -> Result<A
     }
     if is_list(from) && is_list(to) {
         return cast_list(arr, to, zone);
+    }
+    if let (DataType::Struct(_), DataType::Struct(_)) = (from, to) {
+        return cast_struct(arr, to, zone);
     }
     if matches!(from, DataType::Date32) && (is_numeric(to) || matches!(to, DataType::Boolean)) {
         return Err(cannot_cast(from, to));
@@ -392,11 +398,43 @@ pub(crate) fn parse_text(s: &str, to: &DataType, zone: &Zone) -> Result<ScalarVa
             let items = parse::parse_array(s, &pg_type_name(to))?;
             list_from_lit(&items, f.data_type(), zone, &pg_type_name(to))?
         }
+        DataType::Struct(fields) => {
+            let texts = tributary_common::pg_value::split_record(s, fields.len()).map_err(|e| exec(e.to_string()))?;
+            let mut columns = Vec::with_capacity(fields.len());
+            for (text, f) in texts.iter().zip(fields.iter()) {
+                let v = match text {
+                    Some(t) => parse_text(t, f.data_type(), zone)?,
+                    None => ScalarValue::try_from(f.data_type())?,
+                };
+                columns.push(v.to_array()?);
+            }
+            ScalarValue::Struct(Arc::new(arrow::array::StructArray::try_new(fields.clone(), columns, None)?))
+        }
         other => {
             let v = ScalarValue::Utf8(Some(s.to_string()));
             v.cast_to(other)?
         }
     })
+}
+
+/// Casts a struct to another struct type of as many fields, field by field by position with
+/// Postgres' casts (a row literal `(1, 'a')` gets its fields' names and types this way).
+fn cast_struct(arr: &ArrayRef, to: &DataType, zone: &Zone) -> Result<ArrayRef> {
+    let (from_st, DataType::Struct(to_fields)) = (arr.as_struct(), to) else {
+        return Err(cannot_cast(arr.data_type(), to));
+    };
+    if from_st.num_columns() != to_fields.len() {
+        return Err(exec(format!(
+            "cannot cast type {} to {}: {} fields for {}",
+            pg_type_name(arr.data_type()),
+            pg_type_name(to),
+            from_st.num_columns(),
+            to_fields.len()
+        )));
+    }
+    let columns =
+        from_st.columns().iter().zip(to_fields.iter()).map(|(c, f)| cast_array(c, f.data_type(), zone)).collect::<Result<Vec<_>>>()?;
+    Ok(Arc::new(arrow::array::StructArray::try_new(to_fields.clone(), columns, from_st.nulls().cloned())?))
 }
 
 /// A timestamp of the given unit from microseconds.

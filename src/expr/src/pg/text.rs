@@ -126,14 +126,7 @@ impl Printer {
                         out.push(',');
                     }
                     if let Some(t) = self.text(col.as_ref(), i)? {
-                        if t.is_empty()
-                            || t.chars()
-                                .any(|c| matches!(c, '(' | ')' | ',' | '"' | '\\') || c.is_whitespace())
-                        {
-                            quote_into(&t, out);
-                        } else {
-                            out.push_str(&t);
-                        }
+                        tributary_common::pg_value::write_record_field(&t, out);
                     }
                 }
                 out.push(')');

@@ -13,7 +13,10 @@ pub(crate) fn pg_type_name(t: &DataType) -> String {
         DataType::List(f) | DataType::LargeList(f) | DataType::FixedSizeList(f, _) => {
             format!("{}[]", pg_type_name(f.data_type()))
         }
-        DataType::Struct(_) => "struct".to_string(),
+        DataType::Struct(fields) => format!(
+            "struct<{}>",
+            fields.iter().map(|f| format!("{} {}", f.name(), pg_type_name(f.data_type()))).collect::<Vec<_>>().join(", ")
+        ),
         DataType::Boolean => "boolean".to_string(),
         DataType::Int8 | DataType::Int16 | DataType::UInt8 => "smallint".to_string(),
         DataType::Int32 | DataType::UInt16 => "integer".to_string(),

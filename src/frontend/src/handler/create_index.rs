@@ -6,7 +6,6 @@
 use std::collections::HashSet;
 
 use datafusion::sql::sqlparser::ast::{BinaryOperator, CreateIndex, Expr, Ident, Query};
-use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
 use datafusion::sql::sqlparser::parser::Parser;
 use tributary_common::catalog::Table;
 use tributary_proto::catalog::TableType;
@@ -186,7 +185,7 @@ fn index_query(relation: &TableCatalog, schema: &str, spec: &IndexSpec) -> Resul
         })
         .collect();
     let sql = format!("SELECT {} FROM {}.{}", cols.join(", "), quote(schema), quote(&relation.table.name));
-    let mut stmts = Parser::parse_sql(&PostgreSqlDialect {}, &sql).map_err(|e| FrontendError::Internal(e.to_string()))?;
+    let mut stmts = Parser::parse_sql(&crate::dialect::TributaryDialect::new(), &sql).map_err(|e| FrontendError::Internal(e.to_string()))?;
     match stmts.pop() {
         Some(datafusion::sql::sqlparser::ast::Statement::Query(q)) => Ok(*q),
         _ => Err(FrontendError::Internal(format!("index query did not parse as a query: {sql}"))),

@@ -47,7 +47,7 @@ pub async fn handle_insert(
         fill_defaults(&table, &insert.columns, source)?;
     }
     let opts = FormatOptions { timezone: session.time_zone(), extra_float_digits: session.extra_float_digits() };
-    if let Some(rows) = super::literal_values::literal_rows(&table, &insert, params, &opts) {
+    if let Some(rows) = super::literal_values::literal_rows(&table, &insert, params, &opts)? {
         return write_visible(env, session, &table, vec![rows], returning).await;
     }
     if let Some(source) = insert.source.as_mut() {
@@ -179,7 +179,7 @@ fn fill_defaults(
         }
         v
     };
-    let dialect = datafusion::sql::sqlparser::dialect::PostgreSqlDialect {};
+    let dialect = crate::dialect::TributaryDialect::new();
     for row in values.rows.iter_mut() {
         for (pos, e) in row.iter_mut().enumerate() {
             let is_default = matches!(e, Expr::Identifier(i) if i.quote_style.is_none() && i.value.eq_ignore_ascii_case("default"));
@@ -259,7 +259,7 @@ pub async fn param_types(env: &FrontendEnv, session: &Session, stmt: &Statement)
         _ => return Ok(vec![]),
     };
     let sql = select_sql(&name, alias.as_deref(), &items, selection.as_ref());
-    let plan = ctx.session_state().create_logical_plan(&sql).await?;
+    let plan = plan_generated_sql(&ctx.session_state(), &sql).await?;
     let inferred = plan.get_parameter_types()?;
     let mut out = Vec::new();
     for i in 1..=inferred.len() {
@@ -303,13 +303,24 @@ async fn select_rows(
 ) -> Result<Vec<RecordBatch>> {
     let sql = select_sql(name, alias, items, selection);
     let state = ctx.session_state();
-    let plan = state.create_logical_plan(&sql).await?;
+    let plan = plan_generated_sql(&state, &sql).await?;
     let plan = tributary_expr::pg::rewrite_plan(plan)?;
     let plan = match params {
         Some(p) => plan.with_param_values(p.clone())?,
         None => plan,
     };
     Ok(DataFrame::new(state, plan).collect().await?)
+}
+
+/// Plans SQL generated from a DML statement's parts: parsed in our dialect (struct types in
+/// casts) and rewritten as user queries are, since the user's expressions are in it.
+async fn plan_generated_sql(state: &datafusion::execution::SessionState, sql: &str) -> Result<LogicalPlan> {
+    let mut stmt = datafusion::sql::sqlparser::parser::Parser::new(&crate::dialect::TributaryDialect::new())
+        .try_with_sql(sql)
+        .and_then(|mut p| p.parse_statement())
+        .map_err(|e| FrontendError::Syntax(e.to_string()))?;
+    crate::planner::rewrite::rewrite(&mut stmt)?;
+    Ok(state.statement_to_plan(DfStatement::Statement(Box::new(stmt))).await?)
 }
 
 fn select_sql(
@@ -514,7 +525,7 @@ pub async fn returning_schema(
     table_name: &str,
     items: &[SelectItem],
 ) -> Result<SchemaRef> {
-    let dialect = datafusion::sql::sqlparser::dialect::PostgreSqlDialect {};
+    let dialect = crate::dialect::TributaryDialect::new();
     let name = datafusion::sql::sqlparser::parser::Parser::new(&dialect)
         .try_with_sql(table_name)
         .and_then(|mut p| p.parse_object_name(false))

@@ -8,7 +8,6 @@ use datafusion::sql::sqlparser::ast::{
     ArgMode, CreateFunction, CreateFunctionBody, DataType as SqlType, DropFunction, Expr, FunctionDesc, FunctionReturnType,
     Query, Statement, Value,
 };
-use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
 use datafusion::sql::sqlparser::parser::Parser;
 use tributary_common::catalog::SYSTEM_SCHEMAS;
 use tributary_common::types::DataType;
@@ -87,7 +86,7 @@ pub fn analyze(create: &CreateFunction) -> Result<SqlFunctionDef> {
                 },
                 _ => return Err(not_scalar()),
             };
-            let mut stmts = Parser::new(&PostgreSqlDialect {})
+            let mut stmts = Parser::new(&crate::dialect::TributaryDialect::new())
                 .try_with_sql(&text)
                 .and_then(|mut p| p.parse_statements())
                 .map_err(|e| FrontendError::Syntax(format!("in the body of function {name}: {e}")))?;
@@ -159,7 +158,7 @@ async fn check_body(env: &FrontendEnv, session: &Session, function: &Function) -
     let call = format!("SELECT {}.{}({})", quote(&schema), quote(&function.name), args.join(", "));
     // The body is parsed as stored, to report its errors as such.
     parse_body(&function.body)?;
-    let mut stmt = Parser::new(&PostgreSqlDialect {})
+    let mut stmt = Parser::new(&crate::dialect::TributaryDialect::new())
         .try_with_sql(&call)
         .and_then(|mut p| p.parse_statement())
         .map_err(|e| FrontendError::Internal(format!("function check does not parse: {e}")))?;

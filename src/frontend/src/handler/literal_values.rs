@@ -6,7 +6,9 @@
 //! its own, so the column type's input function reads its text; a number goes into numeric
 //! columns by its text; booleans into boolean columns. Anything else (an expression, a number for
 //! a text column, a value that does not read, a column with a default) returns `None`, and the
-//! statement takes the general path, which also words the errors.
+//! statement takes the general path, which also words the errors. The exception is a quoted
+//! literal for a struct column that is not a record: the general path cannot read quoted
+//! records at all, so its input error is the statement's.
 
 use std::sync::Arc;
 
@@ -20,6 +22,7 @@ use tributary_common::types::DataType;
 
 use crate::binder::object_name_parts;
 use crate::catalog::TableCatalog;
+use crate::error::{FrontendError, Result};
 
 /// The visible columns of the rows `insert` writes (in table order, untyped NULL for columns the
 /// statement does not name), when every value is a constant this path reads exactly as the
@@ -29,17 +32,17 @@ pub fn literal_rows(
     insert: &Insert,
     params: Option<&ParamValues>,
     opts: &FormatOptions,
-) -> Option<RecordBatch> {
-    let source = insert.source.as_ref()?;
+) -> Result<Option<RecordBatch>> {
+    let Some(source) = insert.source.as_ref() else { return Ok(None) };
     if source.with.is_some()
         || source.order_by.is_some()
         || source.limit_clause.is_some()
         || source.fetch.is_some()
         || !source.locks.is_empty()
     {
-        return None;
+        return Ok(None);
     }
-    let SetExpr::Values(values) = source.body.as_ref() else { return None };
+    let SetExpr::Values(values) = source.body.as_ref() else { return Ok(None) };
     let visible: Vec<usize> = table.visible_columns().collect();
     // Target position → index into `visible`.
     let targets: Vec<usize> = if insert.columns.is_empty() {
@@ -47,10 +50,10 @@ pub fn literal_rows(
     } else {
         let mut v = Vec::with_capacity(insert.columns.len());
         for c in &insert.columns {
-            let name = object_name_parts(c).ok()?.pop()?;
-            let pos = visible.iter().position(|i| table.table.columns[*i].name == name)?;
+            let Some(name) = object_name_parts(c).ok().and_then(|mut p| p.pop()) else { return Ok(None) };
+            let Some(pos) = visible.iter().position(|i| table.table.columns[*i].name == name) else { return Ok(None) };
             if v.contains(&pos) {
-                return None;
+                return Ok(None);
             }
             v.push(pos);
         }
@@ -59,11 +62,11 @@ pub fn literal_rows(
     // Columns left out take their default: only NULL is a constant here.
     for (pos, i) in visible.iter().enumerate() {
         if !targets.contains(&pos) && table.table.columns[*i].default_expr.is_some() {
-            return None;
+            return Ok(None);
         }
     }
     if values.rows.iter().any(|r| r.len() != targets.len()) || values.rows.is_empty() {
-        return None;
+        return Ok(None);
     }
     let rows = values.rows.len();
     let mut columns: Vec<Option<ArrayRef>> = vec![None; visible.len()];
@@ -71,9 +74,11 @@ pub fn literal_rows(
         let ty = &table.schema.types[visible[*pos]];
         let mut scalars = Vec::with_capacity(rows);
         for row in &values.rows {
-            scalars.push(constant(&row[t], ty, params, opts)?);
+            let Some(v) = constant(&row[t], ty, params, opts)? else { return Ok(None) };
+            scalars.push(v);
         }
-        columns[*pos] = Some(ScalarValue::iter_to_array(scalars).ok()?);
+        let Ok(array) = ScalarValue::iter_to_array(scalars) else { return Ok(None) };
+        columns[*pos] = Some(array);
     }
     let schema = Arc::new(Schema::new(
         visible.iter().map(|i| table.schema.arrow.field(*i).clone().with_nullable(true)).collect::<Vec<_>>(),
@@ -84,11 +89,20 @@ pub fn literal_rows(
         .map(|(c, f)| c.unwrap_or_else(|| arrow::array::new_null_array(f.data_type(), rows)))
         .collect::<Vec<_>>();
     let options = RecordBatchOptions::new().with_row_count(Some(rows));
-    RecordBatch::try_new_with_options(schema, columns, &options).ok()
+    Ok(RecordBatch::try_new_with_options(schema, columns, &options).ok())
 }
 
 /// One value for a column of type `ty`, or `None` when it is not a constant this path reads.
-fn constant(e: &Expr, ty: &DataType, params: Option<&ParamValues>, opts: &FormatOptions) -> Option<ScalarValue> {
+fn constant(e: &Expr, ty: &DataType, params: Option<&ParamValues>, opts: &FormatOptions) -> Result<Option<ScalarValue>> {
+    if let (Expr::Value(v), DataType::Struct(_)) = (e, ty) {
+        if let Value::SingleQuotedString(s) = &v.value {
+            return parse_text(s, ty, opts).map(Some).map_err(|e| FrontendError::sql("22P02", e.to_string()));
+        }
+    }
+    Ok(constant_value(e, ty, params, opts))
+}
+
+fn constant_value(e: &Expr, ty: &DataType, params: Option<&ParamValues>, opts: &FormatOptions) -> Option<ScalarValue> {
     let numeric_column = matches!(
         ty,
         DataType::Int16 | DataType::Int32 | DataType::Int64 | DataType::Float32 | DataType::Float64 | DataType::Decimal { .. }
@@ -121,7 +135,7 @@ fn constant(e: &Expr, ty: &DataType, params: Option<&ParamValues>, opts: &Format
             },
             _ => None,
         },
-        Expr::Nested(inner) => constant(inner, ty, params, opts),
+        Expr::Nested(inner) => constant_value(inner, ty, params, opts),
         _ => None,
     }
 }

@@ -5,7 +5,6 @@
 use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{visit_relations, BinaryOperator, Expr, Ident, ObjectName, Statement};
-use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
 use datafusion::sql::sqlparser::keywords::Keyword;
 use datafusion::sql::sqlparser::parser::Parser;
 use datafusion::sql::sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer};
@@ -37,7 +36,7 @@ pub enum ParsedStatement {
 /// Parses every statement of `sql`; an error in any statement fails the whole string, as in
 /// Postgres (nothing runs).
 pub fn parse_statements(sql: &str) -> Result<Vec<ParsedStatement>> {
-    let dialect = PostgreSqlDialect {};
+    let dialect = crate::dialect::TributaryDialect::new();
     let tokens = Tokenizer::new(&dialect, sql).tokenize_with_location().map_err(|e| FrontendError::Syntax(e.to_string()))?;
     let mut out = Vec::new();
     let mut current: Vec<TokenWithSpan> = Vec::new();
@@ -65,8 +64,9 @@ fn parse_one(mut tokens: Vec<TokenWithSpan>) -> Result<ParsedStatement> {
     }
     strip_append_only(&mut tokens);
     strip_trailing_column_comma(&mut tokens);
+    split_closing_angle_brackets(&mut tokens);
     let distributed_by = strip_distributed_by(&mut tokens)?;
-    let dialect = PostgreSqlDialect {};
+    let dialect = crate::dialect::TributaryDialect::new();
     let mut parser = Parser::new(&dialect).with_tokens_with_locations(tokens);
     let stmt = parser.parse_statement().map_err(|e| FrontendError::Syntax(syntax_message(&e.to_string())))?;
     reject_reserved_names(&stmt)?;
@@ -145,6 +145,27 @@ fn strip_append_only(tokens: &mut Vec<TokenWithSpan>) {
     {
         tokens.truncate(words[n - 2]);
     }
+}
+
+/// `struct<a int, b struct<c int, d struct<e int>>>` ends in `>>>`, which the Postgres tokenizer
+/// reads as one custom operator; sqlparser closes nested angle brackets from `>` and `>>` only,
+/// so a run of three or more `>` becomes single `>` tokens. (Postgres has no such operator.)
+fn split_closing_angle_brackets(tokens: &mut Vec<TokenWithSpan>) {
+    let is_run = |t: &Token| matches!(t, Token::CustomBinaryOperator(op) if op.len() >= 3 && op.chars().all(|c| c == '>'));
+    if !tokens.iter().any(|t| is_run(&t.token)) {
+        return;
+    }
+    let mut out = Vec::with_capacity(tokens.len() + 4);
+    for t in tokens.drain(..) {
+        if let Token::CustomBinaryOperator(op) = &t.token {
+            if is_run(&t.token) {
+                out.extend((0..op.len()).map(|_| TokenWithSpan { token: Token::Gt, span: t.span }));
+                continue;
+            }
+        }
+        out.push(t);
+    }
+    *tokens = out;
 }
 
 /// RisingWave accepts a comma before the `)` closing the column list of CREATE TABLE / CREATE

@@ -4,7 +4,6 @@ use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, RecordBatch, StringArray};
 use arrow::datatypes::{DataType as ArrowType, Field, Schema};
-use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
 use datafusion::sql::sqlparser::parser::Parser;
 use tributary_common::catalog::SYSTEM_SCHEMAS;
 use tributary_common::config::SystemParams;
@@ -165,7 +164,7 @@ async fn show_jobs(env: &FrontendEnv) -> Result<StatementResult> {
 }
 
 fn describe(env: &FrontendEnv, session: &Session, name: &str) -> Result<StatementResult> {
-    let dialect = PostgreSqlDialect {};
+    let dialect = crate::dialect::TributaryDialect::new();
     let object = Parser::new(&dialect)
         .try_with_sql(name)
         .and_then(|mut p| p.parse_object_name(false))

@@ -9,7 +9,6 @@ use datafusion::sql::sqlparser::ast::{
     CastKind, DataType as SqlType, Expr, Function as SqlFunction, FunctionArg, FunctionArgExpr, FunctionArguments, Ident,
     ObjectName, Query, Select, SelectItem, SetExpr, Statement, Value, VisitMut, VisitorMut,
 };
-use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
 use datafusion::sql::sqlparser::parser::Parser;
 use tributary_common::types::DataType;
 use tributary_proto::catalog::Function;
@@ -276,7 +275,7 @@ fn inline_body(function: &Function, args: &[Expr]) -> Result<Expr> {
 
 /// Parses a stored body (an expression) with the statement rewrites applied.
 pub fn parse_body(body: &str) -> Result<Expr> {
-    let mut stmt = Parser::new(&PostgreSqlDialect {})
+    let mut stmt = Parser::new(&crate::dialect::TributaryDialect::new())
         .try_with_sql(&format!("SELECT {body}"))
         .and_then(|mut p| p.parse_statement())
         .map_err(|e| FrontendError::Syntax(e.to_string()))?;
@@ -375,7 +374,7 @@ fn cast(e: Expr, t: &DataType) -> Result<Expr> {
 }
 
 fn sql_type(t: &DataType) -> Result<SqlType> {
-    Parser::new(&PostgreSqlDialect {})
+    Parser::new(&crate::dialect::TributaryDialect::new())
         .try_with_sql(&cast_type_sql(t))
         .and_then(|mut p| p.parse_data_type())
         .map_err(|e| FrontendError::Internal(format!("type {t} does not parse back: {e}")))

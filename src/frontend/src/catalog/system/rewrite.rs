@@ -37,7 +37,6 @@ use datafusion::sql::sqlparser::ast::{
     OneOrManyWithParens, OrderBy, OrderByExpr, OrderByKind, Query, Select, SelectItem, SetExpr, Statement, TableFactor,
     UnaryOperator, Value, VisitMut, VisitorMut,
 };
-use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
 use datafusion::sql::sqlparser::parser::Parser;
 
 use super::{is_always_empty, is_system_relation};
@@ -176,7 +175,7 @@ fn map_type(t: &SqlType) -> Option<CastTo> {
                 } else {
                     format!("{}({})", last.value, modifiers.join(", "))
                 };
-                let parsed = Parser::new(&PostgreSqlDialect {}).try_with_sql(&text).ok()?.parse_data_type().ok()?;
+                let parsed = Parser::new(&crate::dialect::TributaryDialect::new()).try_with_sql(&text).ok()?.parse_data_type().ok()?;
                 if matches!(&parsed, SqlType::Custom(..)) {
                     return None;
                 }
@@ -830,7 +829,7 @@ fn rewrite_constant_in_subqueries(select: &mut Select) {
                          FROM ({subquery}) AS __in(c))",
                         v = expr
                     );
-                    let parsed = Parser::new(&PostgreSqlDialect {}).try_with_sql(&sql).and_then(|mut p| p.parse_expr());
+                    let parsed = Parser::new(&crate::dialect::TributaryDialect::new()).try_with_sql(&sql).and_then(|mut p| p.parse_expr());
                     if let Ok(scalar) = parsed {
                         *x = if *negated {
                             Expr::UnaryOp { op: UnaryOperator::Not, expr: Box::new(scalar) }
@@ -900,7 +899,7 @@ mod tests {
     use super::*;
 
     fn rewrite(sql: &str) -> String {
-        let mut stmt = Parser::new(&PostgreSqlDialect {}).try_with_sql(sql).unwrap().parse_statement().unwrap();
+        let mut stmt = Parser::new(&crate::dialect::TributaryDialect::new()).try_with_sql(sql).unwrap().parse_statement().unwrap();
         rewrite_for_catalog(&mut stmt);
         stmt.to_string()
     }

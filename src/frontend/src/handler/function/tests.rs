@@ -1,5 +1,4 @@
 use datafusion::sql::sqlparser::ast::{CreateFunction, Statement};
-use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
 use datafusion::sql::sqlparser::parser::Parser;
 use tributary_common::types::DataType;
 
@@ -7,7 +6,7 @@ use super::{analyze, SqlFunctionDef};
 use crate::error::Result;
 
 fn parse(sql: &str) -> CreateFunction {
-    match Parser::new(&PostgreSqlDialect {}).try_with_sql(sql).unwrap().parse_statement().unwrap() {
+    match Parser::new(&crate::dialect::TributaryDialect::new()).try_with_sql(sql).unwrap().parse_statement().unwrap() {
         Statement::CreateFunction(c) => c,
         other => panic!("not CREATE FUNCTION: {other}"),
     }

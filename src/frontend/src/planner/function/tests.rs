@@ -1,5 +1,4 @@
 use datafusion::sql::sqlparser::ast::Statement;
-use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
 use datafusion::sql::sqlparser::parser::Parser;
 use tributary_common::catalog::{Database, SchemaCatalog};
 use tributary_common::types::DataType;
@@ -66,7 +65,7 @@ fn inline(sql: &str) -> Result<(String, Vec<u32>)> {
         search_path: &search_path,
         is_builtin: &builtin,
     };
-    let mut stmt: Statement = Parser::new(&PostgreSqlDialect {}).try_with_sql(sql).unwrap().parse_statement().unwrap();
+    let mut stmt: Statement = Parser::new(&crate::dialect::TributaryDialect::new()).try_with_sql(sql).unwrap().parse_statement().unwrap();
     let used = inline_functions(&scope, &mut stmt)?;
     Ok((stmt.to_string(), used))
 }

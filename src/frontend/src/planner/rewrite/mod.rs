@@ -201,9 +201,15 @@ impl VisitorMut for PgRewriter {
             }
         }
         // `a[2:]` and `a[:2]`: an open end of a slice is the array's end; DataFusion wants both
-        // bounds, and clamps them to the array.
+        // bounds, and clamps them to the array. `(s).f`: a struct field by name, which DataFusion
+        // reads as `s['f']`.
         if let Expr::CompoundFieldAccess { access_chain, .. } = expr {
             for access in access_chain.iter_mut() {
+                if let AccessExpr::Dot(Expr::Identifier(field)) = access {
+                    let name = crate::binder::normalize_ident(field);
+                    *access = AccessExpr::Subscript(Subscript::Index { index: Expr::value(Value::SingleQuotedString(name)) });
+                    continue;
+                }
                 if let AccessExpr::Subscript(Subscript::Slice {
                     lower_bound,
                     upper_bound,
@@ -457,7 +463,7 @@ fn time_window(factor: &TableFactor) -> Result<Option<TableFactor>> {
     };
     let sql = format!("SELECT * FROM ({subquery}) AS {alias_text}");
     let mut stmts = datafusion::sql::sqlparser::parser::Parser::parse_sql(
-        &datafusion::sql::sqlparser::dialect::PostgreSqlDialect {},
+        &crate::dialect::TributaryDialect::new(),
         &sql,
     )
     .map_err(|e| FrontendError::sql("42601", format!("invalid {upper} call: {e}")))?;
