@@ -36,6 +36,16 @@ pub fn install(builder: SessionStateBuilder) -> SessionStateBuilder {
     drop_shadowed(builder)
 }
 
+/// Whether `name` is a set-returning function read in FROM as a table: DataFusion's
+/// (`generate_series`, `range`, `unnest`), the jsonb ones and those the SQL rewrite turns into
+/// table expressions. Any other function in FROM is a scalar function: one row, one column.
+pub fn is_table_function(name: &str) -> bool {
+    matches!(
+        name,
+        "generate_series" | "range" | "unnest" | "regexp_matches" | "regexp_split_to_table" | "generate_subscripts" | "tumble" | "hop"
+    ) || jsonb::udf::SrfKind::ALL.iter().any(|k| k.name() == name)
+}
+
 /// Drops the functions that a later one replaces by name or alias. Otherwise a replaced
 /// DataFusion function stays reachable under one of its aliases (`to_char` as `date_format`) and
 /// `SessionStateBuilder::new_from_existing`, which registers the state's functions again in

@@ -6,7 +6,7 @@ use std::ops::ControlFlow;
 use datafusion::sql::sqlparser::ast::{
     AccessExpr, BinaryOperator, CastKind, DataType as SqlType, Expr, Function, FunctionArg,
     FunctionArgExpr, FunctionArgumentList, FunctionArguments, Ident, Interval, LimitClause,
-    ObjectName, Query, Select, SelectItem, Statement, Subscript, TableAlias, TableAliasColumnDef,
+    ObjectName, ObjectNamePart, Query, Select, SelectItem, Statement, Subscript, TableAlias, TableAliasColumnDef,
     TableFactor, UnaryOperator, Value, ValueWithSpan, VisitMut, VisitorMut,
 };
 use tributary_common::pg_value::{parse_text, FormatOptions};
@@ -16,6 +16,39 @@ use tributary_expr::pg::REGEXP_MATCHES_LIST;
 use crate::error::{FrontendError, Result};
 
 mod shadow;
+
+/// `FROM f(args) [AS a[(c)]]` for a scalar function `f`: Postgres reads it as a one-row table
+/// whose one column is named `c`, else `a`, else `f`; here it becomes `(SELECT f(args) AS c) a`.
+fn scalar_function_in_from(factor: &TableFactor) -> Option<TableFactor> {
+    let TableFactor::Table { name, args: Some(args), alias, with_ordinality: false, .. } = factor else { return None };
+    let [ObjectNamePart::Identifier(ident)] = name.0.as_slice() else { return None };
+    let fname = crate::binder::normalize_ident(ident);
+    if tributary_expr::is_table_function(&fname) {
+        return None;
+    }
+    let column = match alias {
+        Some(a) if !a.columns.is_empty() => a.columns[0].name.clone(),
+        Some(a) => a.name.clone(),
+        None => ident.clone(),
+    };
+    let mut call = call(&fname, args.args.clone());
+    if let Expr::Function(f) = &mut call {
+        f.name = name.clone();
+    }
+    let sql = format!("SELECT {call} AS {column}");
+    let Ok(Statement::Query(subquery)) =
+        datafusion::sql::sqlparser::parser::Parser::new(&crate::dialect::TributaryDialect::new()).try_with_sql(&sql).and_then(|mut p| p.parse_statement())
+    else {
+        return None;
+    };
+    let alias = TableAlias {
+        explicit: true,
+        name: alias.as_ref().map(|a| a.name.clone()).unwrap_or_else(|| ident.clone()),
+        columns: vec![],
+        at: None,
+    };
+    Some(TableFactor::Derived { lateral: false, subquery, alias: Some(alias), sample: None })
+}
 
 /// Applies every rewrite to a statement.
 pub fn rewrite(stmt: &mut Statement) -> Result<()> {
@@ -150,6 +183,9 @@ impl VisitorMut for PgRewriter {
                 return ControlFlow::Break(());
             }
         }
+        if let Some(derived) = scalar_function_in_from(factor) {
+            *factor = derived;
+        }
         if let TableFactor::Table {
             name,
             alias: Some(alias),
@@ -197,6 +233,16 @@ impl VisitorMut for PgRewriter {
                     "unnest",
                     vec![FunctionArg::Unnamed(FunctionArgExpr::Expr(inner))],
                 );
+                return ControlFlow::Continue(());
+            }
+        }
+        // `unnest(unnest(x))` (what `unnest(regexp_matches(...))` becomes): the elements of the
+        // inner lists in order, that is one unnest of `flatten(x)`, which materialized views run
+        // (they have no recursive unnest).
+        if let Some(inner) = unnest_arg(expr) {
+            if let Some(innermost) = unnest_arg(inner) {
+                let flat = call("flatten", vec![FunctionArg::Unnamed(FunctionArgExpr::Expr(innermost.clone()))]);
+                *expr = call("unnest", vec![FunctionArg::Unnamed(FunctionArgExpr::Expr(flat))]);
                 return ControlFlow::Continue(());
             }
         }
@@ -345,6 +391,18 @@ fn is_regexp_matches(e: &Expr) -> bool {
 }
 
 /// A plain call `name(args)`.
+/// The argument of a one-argument `unnest(...)` call.
+fn unnest_arg(e: &Expr) -> Option<&Expr> {
+    let Expr::Function(Function { name, args: FunctionArguments::List(list), over: None, .. }) = e else { return None };
+    if !name.to_string().eq_ignore_ascii_case("unnest") {
+        return None;
+    }
+    match list.args.as_slice() {
+        [FunctionArg::Unnamed(FunctionArgExpr::Expr(arg))] => Some(arg),
+        _ => None,
+    }
+}
+
 fn call(name: &str, args: Vec<FunctionArg>) -> Expr {
     Expr::Function(Function {
         name: ObjectName::from(vec![Ident::new(name)]),
