@@ -7,6 +7,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::Mutex;
 use tokio_stream::wrappers::TcpListenerStream;
+use tokio_stream::StreamExt;
 use tributary_common::config::SystemParams;
 use tributary_proto::meta::meta_service_server::MetaServiceServer;
 
@@ -60,10 +61,13 @@ pub async fn start(opts: MetaOpts) -> MetaResult<MetaHandle> {
     let service = MetaServiceServer::new(MetaServiceImpl { ctx, barrier })
         .max_decoding_message_size(usize::MAX)
         .max_encoding_message_size(usize::MAX);
+    // Nagle's algorithm held the small frames of gRPC streams back until the peer's delayed ACK,
+    // 40 ms per streamed scan; tonic sets TCP_NODELAY only on listeners it binds itself.
+    let incoming = TcpListenerStream::new(listener).map(|c| c.inspect(|s| drop(s.set_nodelay(true))));
     let join = tokio::spawn(async move {
         if let Err(e) = tonic::transport::Server::builder()
             .add_service(service)
-            .serve_with_incoming(TcpListenerStream::new(listener))
+            .serve_with_incoming(incoming)
             .await
         {
             tracing::error!(error = %e, "meta gRPC server stopped");
