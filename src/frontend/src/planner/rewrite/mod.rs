@@ -675,8 +675,11 @@ mod tests {
                 "SELECT regexp_matches(s, 'a(b)', 'g'), unnest(regexp_matches(s, 'c')) AS c FROM t"
             ),
             "SELECT unnest(__regexp_matches_list(s, 'a(b)', 'g')) AS regexp_matches, \
-             unnest(unnest(__regexp_matches_list(s, 'c'))) AS c FROM t"
+             unnest(flatten(__regexp_matches_list(s, 'c'))) AS c FROM t"
         );
+        assert_eq!(rewritten("SELECT * FROM abs(-1)"), "SELECT * FROM (SELECT abs(-1) AS abs) AS abs");
+        assert_eq!(rewritten("SELECT * FROM upper('a') AS x(y)"), "SELECT * FROM (SELECT upper('a') AS y) AS x");
+        assert_eq!(rewritten("SELECT * FROM generate_series(1, 2)"), "SELECT * FROM generate_series(1, 2)");
         assert_eq!(
             rewritten("SELECT * FROM t, regexp_matches(t.s, 'x') AS m, pg_catalog.regexp_matches('a', 'b')"),
             "SELECT * FROM t, UNNEST(__regexp_matches_list(t.s, 'x')) AS m (m), \
