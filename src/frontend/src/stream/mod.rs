@@ -14,6 +14,7 @@ pub mod keys;
 pub mod plan;
 mod set;
 mod subquery;
+mod table_function;
 mod top_n;
 mod window;
 
@@ -131,6 +132,7 @@ pub async fn logical_plan(ctx: &Arc<PlanningContext>, query: &Query) -> Result<(
 pub async fn plan_materialized_view(ctx: &Arc<PlanningContext>, query: &Query, parallelism: u32) -> Result<StreamPlan> {
     let (state, analyzed, names) = logical_plan(ctx, query).await?;
     check_names(&names)?;
+    let analyzed = table_function::inline_table_functions(&state, analyzed).await?;
     let joined = subquery::scalar_subqueries_to_joins(analyzed)?;
     let optimized = Optimizer::with_rules(stream_rules()).optimize(joined, &state, |_, _| {})?;
     let mut cv = Converter::new(&state);
