@@ -159,6 +159,22 @@ fn writable(table: &TableCatalog) -> Result<()> {
 }
 
 /// Replaces `DEFAULT` in the rows of `INSERT ... VALUES` with the column's default (or NULL).
+/// The table columns an INSERT's values go to, in order: the named ones, else every visible one.
+pub(crate) fn insert_targets(table: &TableCatalog, columns: &[datafusion::sql::sqlparser::ast::ObjectName]) -> Result<Vec<usize>> {
+    if columns.is_empty() {
+        return Ok(table.visible_columns().collect());
+    }
+    let mut v = Vec::with_capacity(columns.len());
+    for c in columns {
+        let name = object_name_parts(c)?.pop().unwrap_or_default();
+        let idx = table.table.columns.iter().position(|col| col.name == name && !col.hidden).ok_or_else(|| {
+            FrontendError::sql("42703", format!("column \"{name}\" of relation \"{}\" does not exist", table.table.name))
+        })?;
+        v.push(idx);
+    }
+    Ok(v)
+}
+
 fn fill_defaults(
     table: &TableCatalog,
     columns: &[datafusion::sql::sqlparser::ast::ObjectName],
@@ -166,19 +182,7 @@ fn fill_defaults(
 ) -> Result<()> {
     use datafusion::sql::sqlparser::ast::{Expr, SetExpr};
     let SetExpr::Values(values) = source.body.as_mut() else { return Ok(()) };
-    let targets: Vec<usize> = if columns.is_empty() {
-        table.visible_columns().collect()
-    } else {
-        let mut v = Vec::with_capacity(columns.len());
-        for c in columns {
-            let name = object_name_parts(c)?.pop().unwrap_or_default();
-            let idx = table.table.columns.iter().position(|col| col.name == name && !col.hidden).ok_or_else(|| {
-                FrontendError::sql("42703", format!("column \"{name}\" of relation \"{}\" does not exist", table.table.name))
-            })?;
-            v.push(idx);
-        }
-        v
-    };
+    let targets = insert_targets(table, columns)?;
     let dialect = crate::dialect::TributaryDialect::new();
     for row in values.rows.iter_mut() {
         for (pos, e) in row.iter_mut().enumerate() {

@@ -20,7 +20,6 @@ use datafusion::sql::sqlparser::ast::{Expr, Insert, SetExpr, UnaryOperator, Valu
 use tributary_common::pg_value::{null_scalar, parse_text, FormatOptions};
 use tributary_common::types::DataType;
 
-use crate::binder::object_name_parts;
 use crate::catalog::TableCatalog;
 use crate::error::{FrontendError, Result};
 
@@ -44,21 +43,16 @@ pub fn literal_rows(
     }
     let SetExpr::Values(values) = source.body.as_ref() else { return Ok(None) };
     let visible: Vec<usize> = table.visible_columns().collect();
-    // Target position → index into `visible`.
-    let targets: Vec<usize> = if insert.columns.is_empty() {
-        (0..visible.len()).collect()
-    } else {
-        let mut v = Vec::with_capacity(insert.columns.len());
-        for c in &insert.columns {
-            let Some(name) = object_name_parts(c).ok().and_then(|mut p| p.pop()) else { return Ok(None) };
-            let Some(pos) = visible.iter().position(|i| table.table.columns[*i].name == name) else { return Ok(None) };
-            if v.contains(&pos) {
-                return Ok(None);
-            }
-            v.push(pos);
+    // Target position → index into `visible`; a column named twice takes the general path.
+    let Ok(columns) = super::dml::insert_targets(table, &insert.columns) else { return Ok(None) };
+    let mut targets: Vec<usize> = Vec::with_capacity(columns.len());
+    for c in columns {
+        let Some(pos) = visible.iter().position(|i| *i == c) else { return Ok(None) };
+        if targets.contains(&pos) {
+            return Ok(None);
         }
-        v
-    };
+        targets.push(pos);
+    }
     // Columns left out take their default: only NULL is a constant here.
     for (pos, i) in visible.iter().enumerate() {
         if !targets.contains(&pos) && table.table.columns[*i].default_expr.is_some() {
